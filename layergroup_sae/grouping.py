@@ -275,7 +275,7 @@ def group_sweep(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistanc
                              max_diameter=max(d), n_saes=n_saes, cost_ratio=n_saes / L_total))
     return pd.DataFrame(rows)
 
-# %% ../nbs/04_grouping.ipynb #d10c498c
+# %% ../nbs/04_grouping.ipynb #92eddeda
 def _check_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
     if not isinstance(sweep, pd.DataFrame) or sweep.empty or not {"method", "n_groups", "amad", "cost_ratio"} <= set(sweep.columns):
         raise ValueError("sweep must be a non-empty DataFrame made by group_sweep (columns method, n_groups, amad, cost_ratio)")
@@ -289,7 +289,7 @@ def _method_rows(sweep: pd.DataFrame, method: str) -> pd.DataFrame:
 
 def choose_n_groups(sweep: pd.DataFrame, # made by `group_sweep`
                     threshold: float = 0.2, # AMAD threshold tau, in (0, 1) (the paper: 0.2)
-                    method: str = "optimal", # which method's rows to use
+                    method: str = "agglomerative", # which method's rows to use (the threshold was calibrated on agglomerative groupings)
                    ) -> int:
     "The smallest G whose AMAD is below `threshold` (the paper's rule)."
     if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 < threshold < 1:
