@@ -55,6 +55,8 @@ docs: install
 	$(PY) scripts/proc_docs.py
 	$(BIN)/smalldocs render _proc
 	rm -rf _docs && mv _proc/_docs _docs
+	$(PY) scripts/localize_docs.py _docs
+	$(PY) scripts/check_docs.py
 	@echo "docs site: _docs/index.html  (serve: $(PY) -m http.server -d _docs 8000)"
 
 # README.md is generated from nbs/index.ipynb
@@ -66,4 +68,4 @@ bench: install
 	$(PY) benchmarks/run.py
 
 clean:
-	rm -rf _proc _docs build dist *.egg-info
+	rm -rf _proc _docs _exec _docsrc build dist *.egg-info

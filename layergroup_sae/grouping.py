@@ -334,7 +334,7 @@ def plot_distances(D: Any, # [L, L] distance matrix (array, tensor or `LayerDist
     fig.update_layout(title=title, width=560, height=520, plot_bgcolor="white")
     return fig
 
-# %% ../nbs/04_grouping.ipynb #86c51fcf
+# %% ../nbs/04_grouping.ipynb #e5fabdc1
 def plot_amad_curve(sweep: pd.DataFrame, # made by `group_sweep`
                     threshold: float | None = 0.2, # AMAD threshold to draw and apply; None: neither
                     title: str = "AMAD vs number of groups", # figure title
@@ -353,7 +353,7 @@ def plot_amad_curve(sweep: pd.DataFrame, # made by `group_sweep`
             G = choose_n_groups(sweep, threshold, m); a = float(_method_rows(sweep, m).set_index("n_groups")["amad"][G])
             fig.add_trace(go.Scatter(x=[G], y=[a], mode="markers", name=f"Ĝ = {G} ({m})",
                                      marker=dict(symbol="star", size=14, line=dict(width=1, color="black"))))
-    fig.update_xaxes(title="number of groups G", dtick=1)
+    fig.update_xaxes(title="number of groups G", dtick=1 if sweep["n_groups"].max() <= 16 else 2)
     fig.update_yaxes(title="AMAD", rangemode="tozero")
     fig.update_layout(title=title, width=640, height=420)
     return fig
