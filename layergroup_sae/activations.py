@@ -108,7 +108,7 @@ def norm_scaling_factors(acts: Iterable[Tensor], # iterable of [n_layers, n, d_m
 # %% ../nbs/02_activations.ipynb #21d7ee99
 DEFAULT_NORM_TOKENS = 100_000  # tokens used to estimate norm scaling factors
 
-# %% ../nbs/02_activations.ipynb #67b4ab99
+# %% ../nbs/02_activations.ipynb #f2774b52
 _DTYPES = {"float32": (torch.float32, np.float32), "float16": (torch.float16, np.float16), "bfloat16": (torch.bfloat16, np.uint16)}
 
 def _atomic_write_json(path: Path, obj) -> None:
@@ -120,7 +120,7 @@ def _to_numpy(a: Tensor, dtype: str) -> np.ndarray:
     return t.view(torch.uint16).numpy() if dtype == "bfloat16" else t.numpy()
 
 def _from_numpy(a: np.ndarray, dtype: str) -> Tensor:
-    t = torch.from_numpy(np.ascontiguousarray(a))
+    t = torch.from_numpy(np.array(a))  # a copy: the shards are read-only memory maps
     return t.view(torch.bfloat16) if dtype == "bfloat16" else t
 
 # %% ../nbs/02_activations.ipynb #600710bf

@@ -18,10 +18,10 @@ from .models import default_device
 from .sae import TopKSAE, SAEOutput
 
 # %% auto #0
-__all__ = ['TrainConfig', 'default_lr', 'lr_at', 'mix_rows', 'make_optimizer', 'train_step', 'suite_groups', 'TrainedSAEs',
-           'train_saes', 'save_run', 'load_run']
+__all__ = ['TrainConfig', 'default_lr', 'add_dataclass_flags', 'lr_at', 'mix_rows', 'Comm', 'make_optimizer', 'train_step',
+           'suite_groups', 'TrainedSAEs', 'train_saes', 'save_run', 'load_run']
 
-# %% ../nbs/06_training.ipynb #8c96aa08
+# %% ../nbs/06_training.ipynb #8ac4c76b
 _MIX = ("random", "all")
 _SCHEDULES = ("constant", "cosine")
 _B_DEC_INIT = ("zeros", "geometric_median")
@@ -82,6 +82,24 @@ def default_lr(n_latents: int) -> float:
     "Gao et al.'s learning rate for a dictionary of `n_latents`: 2e-4 / sqrt(n_latents / 2^14)."
     return 2e-4 / math.sqrt(n_latents / 2**14)
 
+def add_dataclass_flags(parser, # an argparse parser
+                        cls, # a dataclass: one `--field-name` flag per field
+                        defaults, # an instance whose values the help shows
+                       ):
+    "Add one flag per field of `cls` (ints, floats, strings, bools, their lists/tuples, `none` for an optional None); unset flags are absent."
+    import argparse, typing
+    hints = typing.get_type_hints(cls)
+    for f in fields(cls):
+        s = str(hints[f.name])
+        base = (lambda v: {"true": True, "false": False, "1": True, "0": False}[v.lower()]) if "bool" in s else float if "float" in s else int if "int" in s else str
+        def parse(v: str, base=base, opt="None" in s):
+            if opt and v.lower() == "none": return None
+            try: return base(v)
+            except (ValueError, KeyError): raise argparse.ArgumentTypeError(f"not a valid value: {v!r}")
+        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=parse, default=argparse.SUPPRESS,
+                            nargs="+" if s.startswith(("list", "tuple")) else None, help=f"default: {getattr(defaults, f.name)}")
+    return parser
+
 # %% ../nbs/06_training.ipynb #f8517e60
 def lr_at(step: int, # optimizer step about to be taken, from 0
           base: float, # peak learning rate
@@ -95,12 +113,14 @@ def lr_at(step: int, # optimizer step about to be taken, from 0
     span = max(total_steps - warmup_steps, 1)
     return base * 0.5 * (1 + math.cos(math.pi * min(step - warmup_steps, span) / span))
 
-# %% ../nbs/06_training.ipynb #4c654d2e
+# %% ../nbs/06_training.ipynb #9d05b7ed
 def mix_rows(acts: Tensor, # [n_layers, N, d_model] activations of the captured layers
              pos: Sequence[int], # positions in `acts` of the group's member layers
              layers: Sequence[int], # the member layers themselves (model block indices)
              mix: str = "random", # "random" or "all"
              generator: torch.Generator | None = None, # source of the random draws
+             n_draws: int | None = None, # data parallelism: draws for the global batch (all processes); None: N
+             offset: int = 0, # data parallelism: where this process's N positions start in the global batch
             ) -> tuple[Tensor, Tensor]: # rows [N or |g| N, d_model], their layers [N or |g| N]
     "The rows a group SAE trains on, and the member layer each came from."
     if mix not in _MIX: raise ValueError(f"mix must be one of {_MIX}; got {mix!r}")
@@ -109,11 +129,28 @@ def mix_rows(acts: Tensor, # [n_layers, N, d_model] activations of the captured 
     if len(pos) == 1: return acts[pos[0]], ids.expand(n).to(acts.device)
     if mix == "all":
         return acts[list(pos)].reshape(-1, acts.shape[-1]), ids.repeat_interleave(n).to(acts.device)
-    r = torch.randint(0, len(pos), (n,), generator=generator)  # [N] which member, per position
+    r = torch.randint(0, len(pos), (n_draws or n,), generator=generator)[offset: offset + n]  # [N] which member, per position
     x = acts[torch.tensor(list(pos))[r].to(acts.device), torch.arange(n, device=acts.device)]
     return x, ids[r].to(acts.device)
 
-# %% ../nbs/06_training.ipynb #794e8883
+# %% ../nbs/06_training.ipynb #17cfa398
+class Comm:
+    """How a run talks to its other processes. This one is the single process, where every hook does nothing;
+    `distributed.DistComm` implements the same hooks with `torch.distributed` (data parallelism or SAE sharding)."""
+    rank, world, data_parallel = 0, 1, False
+    reduce = None  # a callable summing a tensor over processes (data parallelism), or None
+    def setup(self, groups: list[list[int]]): pass  # learn the run's SAEs (to assign them to processes)
+    def owns(self, name: str) -> bool: return True  # does this process train SAE `name`?
+    def shard(self, batches: Iterable) -> Iterable: return batches  # this process's share of the batch stream
+    def exchange(self, acts: Tensor, layers: list[int]) -> tuple[Tensor, list[int]]: return acts, layers  # activations this process trains on
+    def positions(self, n: int) -> tuple[int, int]: return n, 0  # (global positions this step, offset of this process's)
+    def reduce_grads(self, sae: TopKSAE): pass  # sum the gradients over processes
+    def fired(self, sae: TopKSAE, top_indices: Tensor, top_acts: Tensor) -> Tensor: return top_indices[top_acts > 0]  # latents that fired anywhere
+    def writes(self, name: str | None = None) -> bool: return True  # does this process write SAE `name` (None: the shared files)?
+    def gather_rows(self, rows: list[dict]) -> list[dict]: return rows  # metric rows of every process, in SAE order
+    def gather_dict(self, d: dict) -> dict: return d  # union of every process's dict
+    def barrier(self): pass
+
 def make_optimizer(sae: TopKSAE, cfg: TrainConfig) -> torch.optim.Adam:
     "Adam over the SAE's parameters, with the run's betas and eps."
     return torch.optim.Adam(sae.parameters(), lr=cfg.lr or default_lr(sae.cfg.n_latents), betas=cfg.betas, eps=cfg.eps)
@@ -125,18 +162,22 @@ def train_step(sae: TopKSAE, # the SAE to update
                lr: float, # learning rate of this step
                grad_clip: float | None = 1.0, # max gradient norm; None: no clipping
                autocast: bool = False, # bfloat16 autocast (CUDA)
+               comm: Comm | None = None, # other processes (data parallelism); None: one process
+               n_global: int | None = None, # positions in the global batch (for the dead-latent counters); None: the rows of x
               ) -> SAEOutput:
     "One training step of `sae` on rows `x`; returns the forward's output (losses before the update)."
+    comm = comm or Comm()
     for g in opt.param_groups: g["lr"] = lr
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast):
-        out = sae(x, layer=layer)
+        out = sae(x, layer=layer, reduce=comm.reduce)
     opt.zero_grad(set_to_none=True)
     out.loss.backward()
+    comm.reduce_grads(sae)
     sae.remove_gradient_parallel_to_decoder_directions()
     if grad_clip is not None: torch.nn.utils.clip_grad_norm_(sae.parameters(), grad_clip)
     opt.step()
     with torch.no_grad(): sae.set_decoder_norm_to_unit_norm()
-    sae.update_dead(out.top_indices, top_acts=out.top_acts)
+    sae.update_dead(comm.fired(sae, out.top_indices, out.top_acts).reshape(-1, 1), n_tokens=n_global or x.shape[0])
     return out
 
 # %% ../nbs/06_training.ipynb #e970ed50
@@ -184,19 +225,19 @@ def _finite_or_raise(acts: Tensor, layers: Sequence[int], step: int):
         raise FloatingPointError(f"non-finite activations at layer(s) {[l for l, b in zip(layers, bad.tolist()) if b]} in step {step}; "
                                  "training stopped, the last checkpoint (if any) is the last good state")
 
-# %% ../nbs/06_training.ipynb #0c68b87d
+# %% ../nbs/06_training.ipynb #fab7d921
 class _Source:
     "Activation batches [n_layers, N, d] of `layers`, from a model + token batches, a cache, or activation batches of `have` layers."
-    def __init__(self, model, batches, layers: list[int], cfg: TrainConfig, have: Sequence[int] | None):
+    def __init__(self, model, batches, layers: list[int], cfg: TrainConfig, have: Sequence[int] | None, comm: Comm):
         self.model, self.layers, self.cfg, self.seconds = model, layers, cfg, 0.0
         if model is not None:
-            check_layers(model, layers); self.it = iter(batches); return
+            check_layers(model, layers); self.it = iter(comm.shard(batches)); return
         if isinstance(batches, ActivationCache):
             have = batches.layers; batches = batches.batches(cfg.batch_tokens, shuffle=True, seed=cfg.seed)
         if have is None: raise ValueError("layers must list the layers of the activation batches when model is None and batches is not an ActivationCache")
         missing = sorted(set(layers) - set(have))
         if missing: raise ValueError(f"the activation batches hold layers {list(have)}; the groups also need {missing}")
-        self.pos = [list(have).index(l) for l in layers]; self.it = iter(batches)
+        self.pos = [list(have).index(l) for l in layers]; self.it = iter(comm.shard(batches))
     def skip(self, n: int):
         for _ in range(n): next(self.it)
     def __iter__(self):
@@ -207,36 +248,72 @@ class _Source:
             self.seconds += time.perf_counter() - t
             yield a
 
-# %% ../nbs/06_training.ipynb #feef977a
-def _save_checkpoint(ckdir: Path, step: int, state: dict, rows: list, keep: int):
-    ckdir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=ckdir, prefix=".tmp-"))
-    torch.save(state, tmp/"state.pt")
-    pd.DataFrame(rows).to_csv(tmp/"metrics.csv", index=False)
-    (tmp/"complete").write_text(str(step))
-    dest = ckdir/f"step_{step:08d}"
-    if dest.exists(): shutil.rmtree(dest)
-    os.replace(tmp, dest)
-    for old in sorted(ckdir.glob("step_*"))[:-keep]: shutil.rmtree(old, ignore_errors=True)
+def _estimate_scales(first: list[tuple[Tensor, list[int]]], n_tokens: int, comm: Comm) -> dict[int, float]:
+    "s_l = 1 / mean ||x_l|| over the first `n_tokens` global positions of the stream (float64), for the layers this process holds."
+    have = first[0][1]; tot = torch.zeros(len(have) + 1, dtype=torch.float64)
+    for i, (a, _) in enumerate(first):
+        n_all, offset = comm.positions(a.shape[1])
+        keep = max(0, min(a.shape[1], n_tokens - i * n_all - offset))
+        tot[:-1] += a[:, :keep].double().norm(dim=-1).sum(1); tot[-1] += keep
+    if comm.reduce is not None: tot = comm.reduce(tot)
+    return comm.gather_dict({l: (tot[-1] / tot[i]).item() for i, l in enumerate(have)})
+
+# %% ../nbs/06_training.ipynb #8db7d283
+def _save_checkpoint(ckdir: Path, step: int, state: dict, rows: list, keep: int, comm: Comm | None = None):
+    "Write `checkpoints/step_XXXXXXXX/` atomically: one state file per writing process, the metrics, then the `complete` marker."
+    comm = comm or Comm()
+    sharded = comm.world > 1 and not comm.data_parallel
+    tmp, dest = ckdir/f".tmp-step_{step:08d}", ckdir/f"step_{step:08d}"
+    if comm.writes():
+        ckdir.mkdir(parents=True, exist_ok=True); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
+    comm.barrier()
+    if sharded: torch.save(state, tmp/f"state_rank{comm.rank}.pt")
+    elif comm.writes(): torch.save(state, tmp/"state.pt")
+    comm.barrier()
+    if comm.writes():
+        pd.DataFrame(rows).to_csv(tmp/"metrics.csv", index=False)
+        (tmp/"complete").write_text(str(step))
+        if dest.exists(): shutil.rmtree(dest)
+        os.replace(tmp, dest)
+        for old in sorted(ckdir.glob("step_*"))[:-keep]: shutil.rmtree(old, ignore_errors=True)
+    comm.barrier()
 
 def _load_checkpoint(ckdir: Path) -> tuple[dict, list] | None:
-    "The newest readable checkpoint under `ckdir` (state, metric rows), or None."
+    "The newest readable checkpoint under `ckdir` (state merged over its state files, metric rows), or None."
     for d in sorted(ckdir.glob("step_*"), reverse=True):
         if not (d/"complete").exists(): continue
-        try: return torch.load(d/"state.pt", weights_only=True, map_location="cpu"), pd.read_csv(d/"metrics.csv").to_dict("records")
+        try:
+            parts = [torch.load(f, weights_only=True, map_location="cpu") for f in sorted(d.glob("state*.pt"))]
+            if not parts: raise ValueError("no state file")
+            state = parts[0]
+            for p in parts[1:]:
+                for k in ("saes", "opts"): state[k].update(p[k])
+                state["timings"].update({k: v for k, v in p["timings"].items() if k not in ("forward", "tokens", "forward_done")})
+            return state, pd.read_csv(d/"metrics.csv").to_dict("records")
         except Exception as e: print(f"skipping unreadable checkpoint {d.name}: {e}")
     return None
 
-# %% ../nbs/06_training.ipynb #88cffd47
-def _member_fvu(x: Tensor, x_hat: Tensor, lid: Tensor, layers: Sequence[int]) -> dict:
-    "Pooled FVU of each member layer's rows (raw space): {'fvu_L3': ..., ...}."
-    out = {}
-    for l in layers:
-        m = lid == l
-        if int(m.sum()) > 1:
-            xm = x[m].float()
-            out[f"fvu_L{l}"] = ((xm - x_hat[m].float()).pow(2).sum() / (xm - xm.mean(0)).pow(2).sum()).item()
-    return out
+# %% ../nbs/06_training.ipynb #eb89f3f3
+def _metric_row(step: int, name: str, g: list[int], tokens: int, out, x: Tensor, lid: Tensor, lr: float, sae: TopKSAE,
+                comm: Comm, rows_global: int) -> dict:
+    "One metrics row for SAE `name`: losses over the global batch, mean L0, dead fraction, lr, and each member layer's pooled FVU."
+    with torch.no_grad():
+        v = torch.stack([out.loss.detach(), out.fvu.detach(), out.auxk_loss.detach(), (out.top_acts > 0).sum().float()]).double()
+        mem = []
+        if len(g) > 1:  # per member: sum ||x - x_hat||^2, sum x, sum ||x||^2, count (raw space, float64)
+            xd, xh = x.double(), out.x_hat.detach().double()
+            for l in g:
+                m = lid == l
+                mem.append(torch.cat([(xd[m] - xh[m]).pow(2).sum().reshape(1), xd[m].sum(0), xd[m].pow(2).sum().reshape(1), m.sum().reshape(1).double()]))
+        v = torch.cat([v] + mem)
+        if comm.reduce is not None: v = comm.reduce(v)
+    row = {"step": step, "sae": name, "tokens": tokens, "loss": v[0].item(), "fvu": v[1].item(), "auxk": v[2].item(),
+           "l0": v[3].item() / rows_global, "dead_frac": sae.dead_mask().float().mean().item(), "lr": lr}
+    d = x.shape[-1]
+    for i, l in enumerate(g if len(g) > 1 else []):
+        sse, sx, sxx, n = v[4 + i * (d + 3)], v[5 + i * (d + 3): 5 + i * (d + 3) + d], v[5 + i * (d + 3) + d], v[6 + i * (d + 3) + d]
+        if n > 1: row[f"fvu_L{l}"] = (sse / (sxx - sx.pow(2).sum() / n)).item()
+    return row
 
 def train_saes(model, # a TransformerLens bridge, or None to train from activations
                batches, # token batches [batch, pos] (with a model), or an ActivationCache / activation batches [n_layers, N, d]
@@ -250,11 +327,15 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
                callback: Callable[[int, list[dict]], object] | None = None, # called with (step, metric rows) at every logged step
                dashboard: bool = False, # live plots in a notebook (`widgets.TrainingDashboard`)
                progress: bool = True, # tqdm progress bar
+               comm: Comm | None = None, # other processes (`distributed.DistComm`); None: this process alone
+               max_steps: int | None = None, # stop after this many steps of this call, leaving a checkpoint to resume from (time-limited jobs)
               ) -> TrainedSAEs:
     "Train one TopK SAE per group, all from one activation stream; returns them keyed by group name."
-    cfg = cfg or TrainConfig()
+    cfg, comm = cfg or TrainConfig(), comm or Comm()
     groups = _check_groups(groups)
     names = [group_name(g) for g in groups]
+    comm.setup(groups)
+    mine = [n for n in names if comm.owns(n)]
     run_layers = sorted({l for g in groups for l in g})
     out_dir = Path(out_dir) if out_dir is not None else None
     if out_dir is not None and (out_dir/"run.json").exists():
@@ -265,19 +346,19 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
     ck = _load_checkpoint(out_dir/"checkpoints") if out_dir is not None and resume else None
     if out_dir is not None and not resume and (out_dir/"checkpoints").exists() and any((out_dir/"checkpoints").glob("step_*")):
         raise ValueError(f"{out_dir} holds checkpoints of an unfinished run; pass resume=True to continue it or choose another out_dir")
-    src = _Source(model, batches, run_layers, cfg, layers)
+    src = _Source(model, comm.shard(batches) if not isinstance(batches, ActivationCache) else batches, run_layers, cfg, layers, comm)
     dev = torch.device(cfg.device) if cfg.device else default_device()
     autocast = cfg.bf16 and dev.type == "cuda"
-    stream = iter(src)
-    first: list[Tensor] = []
+    stream = (comm.exchange(a, run_layers) for a in src)  # (activations [n_layers, N, d], their layers) this process trains on
+    first: list[tuple[Tensor, list[int]]] = []
     if ck is None and scales is None:  # estimate the factors on the head of the stream, then train on it too
         n = 0
         while n < cfg.norm_tokens:
-            try: first.append(next(stream)); n += first[-1].shape[1]
+            try: first.append(next(stream)); n += comm.positions(first[-1][0].shape[1])[0]
             except StopIteration: break
         if not first: raise ValueError("batches is empty: nothing to train on")
-        for i, f in enumerate(first): _finite_or_raise(f, run_layers, i)
-        scales = dict(zip(run_layers, norm_scaling_factors(first, cfg.norm_tokens).tolist()))
+        for i, (f, have) in enumerate(first): _finite_or_raise(f, have, i)
+        scales = _estimate_scales(first, cfg.norm_tokens, comm)
     elif ck is not None: scales = {int(l): s for l, s in ck[0]["scales"].items()}
     else:
         missing = sorted(set(run_layers) - set(int(l) for l in scales))
@@ -286,9 +367,10 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
     d_model = model.cfg.d_model if model is not None else None
     saes, opts = {}, {}
     for name, g in zip(names, groups):
+        if name not in mine: continue
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(_sae_seed(cfg.seed, name))
-            d = d_model or (first[0].shape[-1] if first else None)
+            d = d_model or (first[0][0].shape[-1] if first else None)
             if d is None:  # resumed from a cache without a peek: the width is in the checkpoint
                 d = ck[0]["saes"][name]["W_dec"].shape[1]
             sae = TopKSAE(d, cfg.n_latents or cfg.expansion_factor * d, cfg.k, g, device=dev, k_aux=cfg.k_aux,
@@ -297,75 +379,92 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
         saes[name], opts[name] = sae, make_optimizer(sae, cfg)
     gen = torch.Generator().manual_seed(cfg.seed)
     step, consumed, rows = 0, 0, []
-    timings = {"forward": 0.0, "tokens": 0, **{n: 0.0 for n in names}}
+    timings = {"forward": 0.0, "tokens": 0, **{n: 0.0 for n in mine}}
     if ck is not None:
         state, rows = ck
         if state["groups"] != groups or TrainConfig.from_dict(state["cfg"]) != cfg:
             raise ValueError(f"the checkpoint in {out_dir} was made with other groups or settings; choose another out_dir")
-        for n in names: saes[n].load_state_dict(state["saes"][n]); opts[n].load_state_dict(state["opts"][n])
-        gen.set_state(state["gen"]); step, consumed, timings = state["step"], state["consumed"], state["timings"]
+        for n in mine: saes[n].load_state_dict(state["saes"][n]); opts[n].load_state_dict(state["opts"][n])
+        gen.set_state(state["gen"]); step, consumed = state["step"], state["consumed"]
+        timings = {k: v for k, v in state["timings"].items() if k in ("forward", "tokens", "forward_done") or k in mine}
         src.skip(consumed)
-    pos = {n: [run_layers.index(l) for l in g] for n, g in zip(names, groups)}
-    total_steps = None
+    total_steps, start = None, step
+    if max_steps is not None and max_steps <= 0: raise ValueError(f"max_steps must be a positive int or None; got {max_steps!r}")
     if dashboard and callback is None:
         from layergroup_sae.widgets import TrainingDashboard
         callback = TrainingDashboard()
-    bar = tqdm(total=cfg.n_tokens, initial=min(timings["tokens"], cfg.n_tokens), unit="tok", unit_scale=True, disable=not progress, desc="train SAEs")
+    bar = tqdm(total=cfg.n_tokens, initial=min(timings["tokens"], cfg.n_tokens), unit="tok", unit_scale=True,
+               disable=not progress or comm.rank != 0, desc="train SAEs")
     def batches_left():
         yield from first
         yield from stream
-    for acts in batches_left():
-        if timings["tokens"] >= cfg.n_tokens: break
-        acts = acts[:, : cfg.n_tokens - timings["tokens"]].to(dev)  # [n_layers, N, d_model]
-        _finite_or_raise(acts, run_layers, step)
-        n = acts.shape[1]
-        if total_steps is None: total_steps = max(math.ceil((cfg.n_tokens - timings["tokens"]) / n) + step, 1)
+    for acts, have in batches_left():
+        n_all, offset = comm.positions(acts.shape[1])  # global positions of this step, where this process's start
+        left = cfg.n_tokens - timings["tokens"]
+        if left <= 0: break
+        if n_all > left:  # the last, partial step: keep the first `left` global positions
+            acts = acts[:, : max(0, min(acts.shape[1], left - offset))]; n_all = left
+        acts = acts.to(dev)  # [n_layers, N, d_model]
+        _finite_or_raise(acts, have, step)
+        if total_steps is None: total_steps = max(math.ceil(left / n_all) + step, 1)
         log = step % cfg.log_every == 0
         step_rows = []
-        for name, g in zip(names, groups):
+        for name, g in zip(names, groups):  # every process draws for every SAE, so the random stream is the same everywhere
+            pos = [have.index(l) for l in g] if name in mine else None
+            if pos is None:
+                if cfg.mix == "random" and len(g) > 1: torch.randint(0, len(g), (n_all,), generator=gen)
+                continue
             sae = saes[name]
             t = time.perf_counter()
             if step == 0 and cfg.init_b_dec == "geometric_median":
-                x0, l0 = mix_rows(acts, pos[name], g, "all")
+                if comm.data_parallel: raise ValueError("init_b_dec='geometric_median' is not available under data parallelism; use 'zeros'")
+                x0, l0 = mix_rows(acts, pos, g, "all")
                 with torch.no_grad(): sae.init_b_dec(x0, l0)
-            x, lid = mix_rows(acts, pos[name], g, cfg.mix, gen)
+            x, lid = mix_rows(acts, pos, g, cfg.mix, gen, n_draws=n_all, offset=offset)
             lr = lr_at(step, cfg.lr or default_lr(sae.cfg.n_latents), total_steps, cfg.warmup_steps, cfg.schedule)
-            out = train_step(sae, opts[name], x, lid, lr, cfg.grad_clip, autocast)
+            rows_global = n_all * (len(g) if cfg.mix == "all" else 1)
+            out = train_step(sae, opts[name], x, lid, lr, cfg.grad_clip, autocast, comm, rows_global)
             if not torch.isfinite(out.loss): raise FloatingPointError(f"the loss of SAE {name} is not finite at step {step}; the last checkpoint (if any) is the last good state")
             if dev.type == "cuda": torch.cuda.synchronize()
             timings[name] += time.perf_counter() - t
-            if log:
-                step_rows.append({"step": step, "sae": name, "tokens": timings["tokens"] + n, "loss": out.loss.item(), "fvu": out.fvu.item(),
-                                  "auxk": out.auxk_loss.item(), "l0": (out.top_acts > 0).sum(-1).float().mean().item(),
-                                  "dead_frac": sae.dead_mask().float().mean().item(), "lr": lr,
-                                  **(_member_fvu(x, out.x_hat.detach(), lid, g) if len(g) > 1 else {})})
-        step += 1; consumed += 1; timings["tokens"] += n
+            if log: step_rows.append(_metric_row(step, name, g, timings["tokens"] + n_all, out, x, lid, lr, sae, comm, rows_global))
+        step += 1; consumed += 1; timings["tokens"] += n_all
         timings["forward"] = timings.get("forward_done", 0.0) + src.seconds
+        step_rows = comm.gather_rows(step_rows)
         rows += step_rows
-        bar.update(n)
+        bar.update(n_all)
         if step_rows:
             bar.set_postfix(worst_fvu=f"{max(r['fvu'] for r in step_rows):.3f}", refresh=False)
-            if callback is not None: callback(step - 1, step_rows)
-        if out_dir is not None and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+            if callback is not None and comm.rank == 0: callback(step - 1, step_rows)
+        stop = max_steps is not None and step - start >= max_steps and timings["tokens"] < cfg.n_tokens
+        if out_dir is not None and ((cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or stop):
             state = {"saes": {k: v.state_dict() for k, v in saes.items()}, "opts": {k: o.state_dict() for k, o in opts.items()},
                      "gen": gen.get_state(), "step": step, "consumed": consumed, "scales": {str(l): s for l, s in scales.items()},
                      "timings": {**timings, "forward_done": timings["forward"]}, "groups": groups, "cfg": cfg.to_dict()}
-            _save_checkpoint(out_dir/"checkpoints", step, state, rows, cfg.keep_checkpoints)
+            _save_checkpoint(out_dir/"checkpoints", step, state, rows, cfg.keep_checkpoints, comm)
+        if stop:  # unfinished on purpose: no run.json, resume=True continues
+            bar.close(); return TrainedSAEs(saes, pd.DataFrame(rows), timings, scales, cfg, groups)
     bar.close()
     if step == 0: raise ValueError("batches is empty: nothing to train on")
     timings.pop("forward_done", None)
     res = TrainedSAEs(saes, pd.DataFrame(rows), timings, scales, cfg, groups)
-    if out_dir is not None: save_run(res, out_dir)
+    if out_dir is not None: save_run(res, out_dir, comm)
     return res
 
-# %% ../nbs/06_training.ipynb #9cfd85bc
-def save_run(res: TrainedSAEs, out_dir: str | Path) -> Path:
+# %% ../nbs/06_training.ipynb #71688900
+def save_run(res: TrainedSAEs, out_dir: str | Path, comm: Comm | None = None) -> Path:
     "Write the SAEs (`saes/<name>/`), `metrics.csv` and `run.json` (last, marking the run finished) under `out_dir`."
+    comm = comm or Comm()
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    for name, sae in res.items(): sae.save(out_dir/"saes"/name)
-    tmp = out_dir/".metrics.csv.tmp"; res.metrics.to_csv(tmp, index=False); os.replace(tmp, out_dir/"metrics.csv")
-    _atomic_json(out_dir/"run.json", {"cfg": res.cfg.to_dict(), "groups": res.groups, "names": list(res), "timings": res.timings,
-                                      "scales": {str(l): s for l, s in res.scales.items()}})
+    for name, sae in res.items():
+        if comm.writes(name): sae.save(out_dir/"saes"/name)
+    timings = comm.gather_dict(res.timings)
+    comm.barrier()
+    if comm.writes():
+        tmp = out_dir/".metrics.csv.tmp"; res.metrics.to_csv(tmp, index=False); os.replace(tmp, out_dir/"metrics.csv")
+        _atomic_json(out_dir/"run.json", {"cfg": res.cfg.to_dict(), "groups": res.groups, "names": [group_name(g) for g in res.groups],
+                                          "timings": timings, "scales": {str(l): s for l, s in res.scales.items()}})
+    comm.barrier()
     return out_dir
 
 def load_run(out_dir: str | Path, device: str | torch.device | None = None) -> TrainedSAEs:
