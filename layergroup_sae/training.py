@@ -293,7 +293,7 @@ def _load_checkpoint(ckdir: Path) -> tuple[dict, list] | None:
         except Exception as e: print(f"skipping unreadable checkpoint {d.name}: {e}")
     return None
 
-# %% ../nbs/06_training.ipynb #eb89f3f3
+# %% ../nbs/06_training.ipynb #f40a8a93
 def _metric_row(step: int, name: str, g: list[int], tokens: int, out, x: Tensor, lid: Tensor, lr: float, sae: TopKSAE,
                 comm: Comm, rows_global: int) -> dict:
     "One metrics row for SAE `name`: losses over the global batch, mean L0, dead fraction, lr, and each member layer's pooled FVU."
@@ -352,13 +352,13 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
     stream = (comm.exchange(a, run_layers) for a in src)  # (activations [n_layers, N, d], their layers) this process trains on
     first: list[tuple[Tensor, list[int]]] = []
     if ck is None and scales is None:  # estimate the factors on the head of the stream, then train on it too
-        n = 0
-        while n < cfg.norm_tokens:
+        n, n_norm = 0, min(cfg.norm_tokens, cfg.n_tokens)  # never hold more than the run trains on
+        while n < n_norm:
             try: first.append(next(stream)); n += comm.positions(first[-1][0].shape[1])[0]
             except StopIteration: break
         if not first: raise ValueError("batches is empty: nothing to train on")
         for i, (f, have) in enumerate(first): _finite_or_raise(f, have, i)
-        scales = _estimate_scales(first, cfg.norm_tokens, comm)
+        scales = _estimate_scales(first, n_norm, comm)
     elif ck is not None: scales = {int(l): s for l, s in ck[0]["scales"].items()}
     else:
         missing = sorted(set(run_layers) - set(int(l) for l in scales))
