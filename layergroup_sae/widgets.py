@@ -565,14 +565,15 @@ class FeatureInspector(widgets.VBox):
         widgets.link((self.latent_box, "value"), (self.latent_slider, "value"))
         widgets.link((self.latent_box, "max"), (self.latent_slider, "max"))
         self.random_button = widgets.Button(description="random alive latent", icon="random")
-        self.header, self.contexts, self.logits, self.neighbours = widgets.HTML(), widgets.HTML(), widgets.HTML(), widgets.HTML()
+        self.header, self.contexts, self.neighbours = widgets.HTML(), widgets.HTML(), widgets.HTML()
+        self.logits = widgets.HTML(layout=widgets.Layout(margin="0 40px 0 0"))
         st = self._stats(name)
         self.fig = go.FigureWidget(plot_latent(st, 0))
         self.latent_slider.observe(lambda _: self._redraw(), "value")
         self.sae_dropdown.observe(lambda _: self._on_sae(), "value")
         self.random_button.on_click(lambda _: self.random_latent())
         super().__init__([widgets.HBox([self.sae_dropdown, self.latent_slider, self.latent_box, self.random_button]), self.header,
-                          self.contexts, self.fig, widgets.HBox([self.logits, self.neighbours], layout=widgets.Layout(gap="40px"))])
+                          self.contexts, self.fig, widgets.HBox([self.logits, self.neighbours])])
         self.random_latent()
 
     @property
