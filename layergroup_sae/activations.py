@@ -51,6 +51,10 @@ def capture(model, # a TransformerLens `TransformerBridge` (or `HookedTransforme
     "Activations of `hook` at `layers` for `tokens`, from one forward pass that stops after the last needed block."
     layers = check_layers(model, layers)
     if tokens.ndim != 2: raise ValueError(f"tokens must be [batch, pos]; got shape {tuple(tokens.shape)}")
+    n_ctx = getattr(model.cfg, "n_ctx", None)
+    if n_ctx is not None and tokens.shape[1] > n_ctx:
+        raise ValueError(f"tokens has {tokens.shape[1]} positions, more than the model's context length n_ctx={n_ctx}; "
+                         f"use rows of at most {n_ctx} tokens, e.g. token_batches(..., ctx_len={n_ctx}, max_ctx=model.cfg.n_ctx)")
     out: list[Tensor | None] = [None] * len(layers)
     def saver(i):  # one closure per layer: hook aliases on the bridge may report another name
         def save(x, hook): out[i] = x.detach(); return x
@@ -106,7 +110,7 @@ def norm_scaling_factors(acts: Iterable[Tensor], # iterable of [n_layers, n, d_m
     return seen / total
 
 # %% ../nbs/02_activations.ipynb #21d7ee99
-DEFAULT_NORM_TOKENS = 100_000  # tokens used to estimate norm scaling factors
+DEFAULT_NORM_TOKENS = 16_384  # tokens: smallest budget whose norm scaling factors are within 1% of a 32,768-token estimate at every layer (measured below)
 
 # %% ../nbs/02_activations.ipynb #f2774b52
 _DTYPES = {"float32": (torch.float32, np.float32), "float16": (torch.float16, np.float16), "bfloat16": (torch.bfloat16, np.uint16)}
@@ -189,7 +193,8 @@ def build_cache(path: str | Path, # folder of the cache
             "d_model": model.cfg.d_model, "target_tokens": n_tokens, "exclude_bos": exclude_bos}
     mf = path/"manifest.json"
     if mf.exists():
-        have = json.loads(mf.read_text())
+        try: have = json.loads(mf.read_text())
+        except json.JSONDecodeError as e: raise ValueError(f"corrupted activation cache at {path}: manifest.json is not valid JSON ({e}); delete the folder and rebuild")
         diff = {k: (have.get(k), v) for k, v in want.items() if have.get(k) != v}
         if diff: raise ValueError(f"an activation cache with other settings exists at {path} (setting: (cached, requested) = {diff}); use another path or delete it")
         if have["complete"]: return ActivationCache(path)
@@ -199,7 +204,12 @@ def build_cache(path: str | Path, # folder of the cache
         path.mkdir(parents=True, exist_ok=True)
         man = {**want, "n_tokens": 0, "n_batches": 0, "shard_tokens": shard_tokens, "shards": [], "complete": False}
         _atomic_write_json(mf, man)
-    for f in path.glob(".*.tmp*"): f.unlink()  # leftovers of a killed write
+    listed = {s["file"] for s in man["shards"]}
+    missing = sorted(f for f in listed if not (path/f).exists())
+    if missing: raise ValueError(f"activation cache at {path} lists shard(s) {missing} that are missing on disk; delete the folder and rebuild")
+    for f in path.glob(".*.tmp*"): f.unlink()  # half-written temporary files of a killed write
+    for f in path.glob("shard_*.npy"):
+        if f.name not in listed: f.unlink()  # renamed into place, but the run died before the manifest listed it
     it = iter(batches)
     for _ in range(man["n_batches"]): next(it)  # already cached: skip without a forward
     buf: list[Tensor] = []; nbuf = 0; consumed = man["n_batches"]

@@ -137,30 +137,39 @@ def validate_groups(groups: Sequence[Sequence[int]], # e.g. [[0, 1], [2, 3, 4]]
     return _check_groups(groups, [int(l) for l in layers], cover=True, contiguous=True)
 
 # %% ../nbs/04_grouping.ipynb #1c7e5c71
+def _check_grouping(groups, layers: list[int]) -> list[list[int]]:
+    "Ordered, non-overlapping, contiguous groups covering every layer, except that the last layer may be left out."
+    gs = _check_groups(groups, layers, cover=False, contiguous=True)
+    used = {l for g in gs for l in g}
+    missing = [l for l in layers[:-1] if l not in used]
+    if missing: raise ValueError(f"groups skip layer(s) {missing}: every layer of {_fmt_layers(layers)} must be in exactly one group "
+                                 f"(only the last, {layers[-1]}, may be left out); got {gs}")
+    return gs
+
 def diameters(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistances`)
-              groups: Sequence[Sequence[int]], # non-overlapping groups of layer indices
+              groups: Sequence[Sequence[int]], # ordered contiguous groups covering every layer (the last may be left out)
              ) -> list[float]: # one diameter per group
     "Largest within-group distance of each group (0 for a single layer)."
     M, layers = _unpack(D)
-    gs = _check_groups(groups, layers, cover=False, contiguous=False)
+    gs = _check_grouping(groups, layers)
     row = {l: i for i, l in enumerate(layers)}
     return [float(M[np.ix_(r, r)].max()) for r in ([row[l] for l in g] for g in gs)]
 
 def amad(D: Any, # [L, L] distance matrix
-         groups: Sequence[Sequence[int]], # non-overlapping groups of layer indices
+         groups: Sequence[Sequence[int]], # ordered contiguous groups (the last layer may be left out)
         ) -> float:
     "Average maximum angular distance: unweighted mean over groups of the group diameter (the paper's metric)."
     return float(np.mean(diameters(D, groups)))
 
 def weighted_amad(D: Any, # [L, L] distance matrix
-                  groups: Sequence[Sequence[int]], # non-overlapping groups of layer indices
+                  groups: Sequence[Sequence[int]], # ordered contiguous groups (the last layer may be left out)
                  ) -> float:
     "Size-weighted AMAD: sum over groups of |g| * D_g, divided by the number of grouped layers."
     d = diameters(D, groups)
     return float(sum(len(g) * x for g, x in zip(groups, d)) / sum(len(g) for g in groups))
 
 def max_diameter(D: Any, # [L, L] distance matrix
-                 groups: Sequence[Sequence[int]], # non-overlapping groups of layer indices
+                 groups: Sequence[Sequence[int]], # ordered contiguous groups (the last layer may be left out)
                 ) -> float:
     "Largest group diameter."
     return float(max(diameters(D, groups)))

@@ -4,13 +4,13 @@
 
 # %% ../nbs/00_models.ipynb #6f7c7ad9
 from __future__ import annotations
-import importlib.util, json, os, shutil, socket, tempfile, time, warnings
+import contextlib, importlib.util, json, os, shutil, socket, tempfile, time, warnings
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULT_MODEL', 'DEFAULT_MODEL_PKG', 'default_gguf', 'cache_dir', 'default_checkpoint', 'default_device',
-           'load_model']
+__all__ = ['DEFAULT_MODEL', 'DEFAULT_MODEL_PKG', 'default_gguf', 'cache_dir', 'hub_offline', 'default_checkpoint',
+           'default_device', 'load_model']
 
 # %% ../nbs/00_models.ipynb #7b9464c3
 DEFAULT_MODEL = "HuggingFaceTB/SmolLM2-135M-Instruct"  # the hub name of the weights inside the GGUF file
@@ -39,6 +39,18 @@ def _quiet_hf():
     from transformers.utils import logging as hf_logging
     hf_logging.set_verbosity_error(); hf_logging.disable_progress_bar()
 
+@contextlib.contextmanager
+def hub_offline():
+    "Inside the block the Hugging Face hub is off (`HF_HUB_OFFLINE=1` and `huggingface_hub`'s offline flag); both are restored on exit."
+    from huggingface_hub import constants
+    env, flag = os.environ.get("HF_HUB_OFFLINE"), constants.HF_HUB_OFFLINE
+    os.environ["HF_HUB_OFFLINE"] = "1"; constants.HF_HUB_OFFLINE = True
+    try: yield
+    finally:
+        constants.HF_HUB_OFFLINE = flag
+        if env is None: os.environ.pop("HF_HUB_OFFLINE", None)
+        else: os.environ["HF_HUB_OFFLINE"] = env
+
 def default_checkpoint(refresh: bool = False, # rebuild the cache even if present
                       ) -> Path:
     "Folder with the de-quantized fp32 default model (`config.json`, `model.safetensors`, tokenizer), built on first use."
@@ -47,8 +59,9 @@ def default_checkpoint(refresh: bool = False, # rebuild the cache even if presen
     out = cache_dir()/"models"/DEFAULT_MODEL.split("/")[-1]
     if (out/"model.safetensors").exists() and (out/"complete").exists() and not refresh: return out
     gguf = default_gguf(); _quiet_hf()
-    hf = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32)
-    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    with hub_offline():
+        hf = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32, local_files_only=True)
+        tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=".tmp-"))
     try:
@@ -94,9 +107,9 @@ def load_model(name: str | None = None, # None: the embedded default; a local HF
     _quiet_hf()
     device = torch.device(device) if device is not None else default_device()
     if name is None or name == DEFAULT_MODEL and not _in_hf_cache(DEFAULT_MODEL):
-        path, hub_name = default_checkpoint(), DEFAULT_MODEL
+        path, hub_name, local = default_checkpoint(), DEFAULT_MODEL, True
     elif Path(name).expanduser().is_dir():
-        path = Path(name).expanduser(); hub_name = str(path)
+        path, local = Path(name).expanduser(), True; hub_name = str(path)
         if not (path/"config.json").exists(): raise ValueError(f"name={name!r} is a folder but holds no config.json; expected a Hugging Face checkpoint folder")
     else:
         if not _in_hf_cache(name) and not _hub_reachable():
@@ -104,11 +117,11 @@ def load_model(name: str | None = None, # None: the embedded default; a local HF
                 f"Model {name!r} is not in the local Hugging Face cache and the hub cannot be reached. "
                 "Use load_model() (no name) for the embedded offline default SmolLM2-135M, "
                 "or pass the path of a local checkpoint folder (config.json + weights + tokenizer).")
-        path, hub_name = name, name
-    with warnings.catch_warnings():
+        path, hub_name, local = name, name, False
+    with warnings.catch_warnings(), (hub_offline() if local else contextlib.nullcontext()):
         warnings.simplefilter("ignore")
-        hf = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype)
-        tok = AutoTokenizer.from_pretrained(str(path))
+        hf = AutoModelForCausalLM.from_pretrained(str(path), dtype=dtype, local_files_only=local)
+        tok = AutoTokenizer.from_pretrained(str(path), local_files_only=local)
         model = TransformerBridge.boot_transformers(hub_name, hf_model=hf, tokenizer=tok, device=device, dtype=dtype)
     model.eval()
     for p in model.parameters(): p.requires_grad_(False)
