@@ -68,7 +68,7 @@ class ExperimentConfig:
         return cls(**d)
 
 # %% ../nbs/09_experiment.ipynb #abac9736
-DEMO = ExperimentConfig(distance_tokens=8192, n_latents=2304, k=32, train_tokens=2**17, groupings=[1, 2, 3, 4, 6],
+DEMO = ExperimentConfig(distance_tokens=8192, n_latents=1152, k=32, train_tokens=2**16, groupings=[1, 2, 3, 4, 6],
                         eval_tokens=508, seeds=[0, 1], out="results/demo")
 PYTHIA_160M = ExperimentConfig(model="EleutherAI/pythia-160m-deduped", corpus="NeelNanda/pile-small-tokenized-2b", ctx_len=1024,
                                batch_size=16, distance_tokens=10_000_000, expansion_factor=16, k=128, train_tokens=1_000_000_000,

@@ -152,8 +152,9 @@ class Comm:
     def barrier(self): pass
 
 def make_optimizer(sae: TopKSAE, cfg: TrainConfig) -> torch.optim.Adam:
-    "Adam over the SAE's parameters, with the run's betas and eps."
-    return torch.optim.Adam(sae.parameters(), lr=cfg.lr or default_lr(sae.cfg.n_latents), betas=cfg.betas, eps=cfg.eps)
+    "Adam over the SAE's parameters, with the run's betas and eps (PyTorch's fused kernel on CPU and CUDA: one pass per tensor)."
+    fused = sae.W_enc.device.type in ("cpu", "cuda")
+    return torch.optim.Adam(sae.parameters(), lr=cfg.lr or default_lr(sae.cfg.n_latents), betas=cfg.betas, eps=cfg.eps, fused=fused or None)
 
 def train_step(sae: TopKSAE, # the SAE to update
                opt: torch.optim.Optimizer, # its optimizer
@@ -297,19 +298,21 @@ def _load_checkpoint(ckdir: Path) -> tuple[dict, list] | None:
 def _metric_row(step: int, name: str, g: list[int], tokens: int, out, x: Tensor, lid: Tensor, lr: float, sae: TopKSAE,
                 comm: Comm, rows_global: int) -> dict:
     "One metrics row for SAE `name`: losses over the global batch, mean L0, dead fraction, lr, and each member layer's pooled FVU."
+    d = x.shape[-1]
     with torch.no_grad():
         v = torch.stack([out.loss.detach(), out.fvu.detach(), out.auxk_loss.detach(), (out.top_acts > 0).sum().float()]).double()
         mem = []
-        if len(g) > 1:  # per member: sum ||x - x_hat||^2, sum x, sum ||x||^2, count (raw space, float64)
+        if len(g) > 1:  # per member: sum ||x - x_hat||^2, sum x, sum ||x||^2, count (raw space, float64), in one pass over the rows
             xd, xh = x.double(), out.x_hat.detach().double()
-            for l in g:
-                m = lid == l
-                mem.append(torch.cat([(xd[m] - xh[m]).pow(2).sum().reshape(1), xd[m].sum(0), xd[m].pow(2).sum().reshape(1), m.sum().reshape(1).double()]))
+            member = torch.searchsorted(torch.tensor(g, device=lid.device), lid)  # [N] position of each row's layer in the group
+            acc = xd.new_zeros(len(g), d + 3)  # [|g|, sse | sum x | sum ||x||^2 | count]
+            acc[:, 0].index_add_(0, member, (xd - xh).pow(2).sum(1)); acc[:, 1:d + 1].index_add_(0, member, xd)
+            acc[:, d + 1].index_add_(0, member, xd.pow(2).sum(1)); acc[:, d + 2].index_add_(0, member, torch.ones_like(xd[:, 0]))
+            mem.append(acc.reshape(-1))
         v = torch.cat([v] + mem)
         if comm.reduce is not None: v = comm.reduce(v)
     row = {"step": step, "sae": name, "tokens": tokens, "loss": v[0].item(), "fvu": v[1].item(), "auxk": v[2].item(),
            "l0": v[3].item() / rows_global, "dead_frac": sae.dead_mask().float().mean().item(), "lr": lr}
-    d = x.shape[-1]
     for i, l in enumerate(g if len(g) > 1 else []):
         sse, sx, sxx, n = v[4 + i * (d + 3)], v[5 + i * (d + 3): 5 + i * (d + 3) + d], v[5 + i * (d + 3) + d], v[6 + i * (d + 3) + d]
         if n > 1: row[f"fvu_L{l}"] = (sse / (sxx - sx.pow(2).sum() / n)).item()
