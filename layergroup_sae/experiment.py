@@ -21,8 +21,8 @@ from .evaluation import evaluate, compare, model_flops_per_token, sae_train_flop
 
 # %% auto #0
 __all__ = ['DEMO', 'PYTHIA_160M', 'SUMMARY_COLUMNS', 'ExperimentConfig', 'config_parser', 'parse_config', 'splice_map',
-           'run_experiment', 'seed_spread', 'experiment_figures', 'summary_table', 'report', 'load_experiment',
-           'distance_summary', 'main']
+           'run_experiment', 'seed_spread', 'experiment_figures', 'markdown_table', 'summary_table', 'report',
+           'load_experiment', 'distance_summary', 'main']
 
 # %% ../nbs/09_experiment.ipynb #498f24d8
 @dataclass
@@ -161,10 +161,13 @@ def run_experiment(cfg: ExperimentConfig, # what to run
     train_tb = lambda: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, cfg.batch_size, split="train", seed=1)
     cache, cache_seconds = None, 0.0
     if cfg.cache_dtype and len(cfg.seeds) > 1:  # the model runs once for every seed; its time is charged to the suites' wall-clock
-        t, cs = time.perf_counter(), out/"cache_seconds.json"
+        cs, mf = out/"cache_seconds.json", out/"cache"/"manifest.json"
+        try: complete = json.loads(mf.read_text()).get("complete", False) if mf.exists() else False
+        except (OSError, ValueError): complete = False  # build_cache says what is wrong with it
+        t = time.perf_counter()
         cache = build_cache(out/"cache", model, train_tb(), n_tokens=cfg.train_tokens, layers=layers, dtype=cfg.cache_dtype)
-        cache_seconds = (json.loads(cs.read_text())["seconds"] if cs.exists() else 0.0) + time.perf_counter() - t
-        _atomic_text(cs, json.dumps({"seconds": cache_seconds}))
+        cache_seconds = json.loads(cs.read_text())["seconds"] if cs.exists() else 0.0  # earlier runs' share of the cache
+        if not complete: cache_seconds += time.perf_counter() - t; _atomic_text(cs, json.dumps({"seconds": cache_seconds}))
     results, evals = {}, []
     eval_rows = max(1, min(cfg.batch_size, math.ceil(cfg.eval_tokens / (cfg.ctx_len - 1))))  # no batch larger than the budget
     held = lambda: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, eval_rows, split="heldout")
@@ -254,8 +257,10 @@ def experiment_figures(table: pd.DataFrame, # made by `compare` (with the splice
     c.update_layout(title="Quality vs cost (1 = per-layer SAEs)", xaxis_title="cost ratio C(G) / C(per-layer)", yaxis_title="FVU (mean over layers)", width=620, height=420)
     return {"quality_vs_G": q, "fvu_vs_amad": a, "quality_vs_cost": c}
 
-def _md_table(df: pd.DataFrame, floatfmt: str = ".3f") -> str:
-    "A GitHub-markdown table (no extra dependency)."
+def markdown_table(df: pd.DataFrame, # any table
+                   floatfmt: str = ".3f", # format of float cells
+                  ) -> str:
+    "A GitHub-markdown table (no extra dependency); the report and the README use it."
     cell = lambda v: format(v, floatfmt) if isinstance(v, float) else str(v)
     lines = ["| " + " | ".join(map(str, df.columns)) + " |", "|" + "---|" * len(df.columns)]
     lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in df.itertuples(index=False)]
@@ -287,9 +292,9 @@ def report(cfg: ExperimentConfig, dist: LayerDistances, sweep: pd.DataFrame, G_h
          f"A = {flops[0] / 1e6:.0f} MFLOPs/token, T = {flops[1] / 1e6:.2f} MFLOPs/token. Total time {seconds / 60:.1f} min.", "",
          "Means over the grouped layers (every layer but the last). FVU: pooled; FVU (SAELens): 1 - the per-token explained variance the paper reports; "
          "ΔCE %: CE increase with that layer spliced; ΔCE % all spliced: every layer replaced at once; cost: the suite's (G + 1 SAEs) cost over the per-layer suite's.", "",
-         _md_table(t)]
+         markdown_table(t)]
     if spread is not None:
-        s += ["", f"Seeds {cfg.seeds}: baseline and Ĝ per seed, and the spread (max - min):", "", _md_table(spread)]
+        s += ["", f"Seeds {cfg.seeds}: baseline and Ĝ per seed, and the spread (max - min):", "", markdown_table(spread)]
     return "\n".join(s) + "\n"
 
 # %% ../nbs/09_experiment.ipynb #95acb8ae
