@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, shutil, tempfile, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 import numpy as np
 import torch
 from torch import Tensor
@@ -73,8 +73,18 @@ def _has_bos(model, tokens: Tensor) -> bool:
     return bos is not None and bool((tokens[:, 0] == bos).all())
 
 # %% ../nbs/02_activations.ipynb #741ec1fe
+def _tokens_and_mask(item) -> tuple[Tensor, Tensor | None]:
+    "A batch as (tokens [batch, pos], attention mask [batch, pos] or None)."
+    if isinstance(item, Tensor): return item, None
+    if isinstance(item, Mapping): tokens, mask = item.get("input_ids"), item.get("attention_mask")
+    elif isinstance(item, (tuple, list)) and len(item) == 2: tokens, mask = item
+    else: raise ValueError(f"batches must yield token tensors [batch, pos], (tokens, attention_mask) pairs or dicts with input_ids and attention_mask; got {type(item).__name__}")
+    if not isinstance(tokens, Tensor) or (mask is not None and (not isinstance(mask, Tensor) or mask.shape != tokens.shape)):
+        raise ValueError(f"attention_mask must be a tensor of the tokens' shape {tuple(getattr(tokens, 'shape', ()))}; got {tuple(getattr(mask, 'shape', ())) if mask is not None else None}")
+    return tokens, mask
+
 def activation_batches(model, # a TransformerLens bridge
-                       batches: Iterable[Tensor], # iterable of [batch, pos] token ids
+                       batches: Iterable, # iterable of [batch, pos] token ids, or of (tokens, attention_mask) pairs / {"input_ids", "attention_mask"} dicts
                        layers: Sequence[int] | None = None, # block indices; None = all
                        hook: str = "resid_post", # hook site
                        exclude_bos: bool = True, # drop the BOS position of every row
@@ -85,8 +95,13 @@ def activation_batches(model, # a TransformerLens bridge
     layers = check_layers(model, layers)
     if n_tokens is not None and n_tokens <= 0: raise ValueError(f"n_tokens must be positive; got {n_tokens}")
     seen = 0
-    for tokens in batches:
+    for item in batches:
+        tokens, mask = _tokens_and_mask(item)
         acts = capture(model, tokens, layers, hook, exclude_bos=exclude_bos, dtype=dtype)
+        if mask is not None:  # padding positions (mask 0) are dropped; capture already dropped the BOS column
+            drop_first = exclude_bos and tokens.shape[1] > 1 and _has_bos(model, tokens)
+            keep = (mask[:, 1:] if drop_first else mask).reshape(-1) != 0
+            acts = acts[:, keep.to(acts.device)]
         if n_tokens is not None: acts = acts[:, : n_tokens - seen]
         seen += acts.shape[1]
         yield acts

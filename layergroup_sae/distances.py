@@ -164,7 +164,7 @@ def layer_means(acts: Iterable[Tensor], # iterable of [L, n, d_model]
     return total / seen
 
 def layer_distances(model, # a TransformerLens bridge
-                    batches: Iterable[Tensor], # iterable of [batch, pos] token ids (the training split)
+                    batches: Iterable, # iterable of [batch, pos] token ids (the training split), or (tokens, attention_mask) pairs: padding is excluded
                     layers: Sequence[int] | None = None, # block indices; None = all
                     metric: str = "angular", # "angular" (the paper) or "cka"
                     center: str = "none", # "none" (the paper) or "mean"
