@@ -102,13 +102,16 @@ def _atomic_csv(df: pd.DataFrame, path: Path):
 
 def _log(msg: str): print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
+def _distances(cfg: ExperimentConfig, model) -> LayerDistances:
+    "The config's layer distances: `distance_tokens` training tokens (means from held-out tokens when centring)."
+    tb = lambda split: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, cfg.batch_size, split=split)
+    return layer_distances(model, tb("train"), cfg.layers, center=cfg.center, n_tokens=cfg.distance_tokens,
+                           center_batches=tb("heldout") if cfg.center == "mean" else None)
+
 def _stage_distances(cfg: ExperimentConfig, model, out: Path) -> LayerDistances:
     p = out/"distances.json"
     if p.exists(): return LayerDistances.load(p)
-    tb = lambda split: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, cfg.batch_size, split=split)
-    d = layer_distances(model, tb("train"), cfg.layers, center=cfg.center, n_tokens=cfg.distance_tokens,
-                        center_batches=tb("heldout") if cfg.center == "mean" else None)
-    d.save(p); return d
+    d = _distances(cfg, model); d.save(p); return d
 
 def _stage_sweep(cfg: ExperimentConfig, dist: LayerDistances, out: Path) -> tuple[pd.DataFrame, int, list[int]]:
     sweep = group_sweep(dist, methods=[cfg.method], objective=cfg.objective)
@@ -316,10 +319,8 @@ def load_experiment(out: str | Path, # an experiment's output folder
 def distance_summary(cfg: ExperimentConfig) -> str:
     "Load the model, compute its layer distances on `cfg.distance_tokens` tokens, and describe them and the groupings in a few lines."
     model = load_model(cfg.model, device=cfg.device)
-    tb = lambda split: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, cfg.batch_size, split=split)
     t = time.perf_counter()
-    d = layer_distances(model, tb("train"), cfg.layers, center=cfg.center, n_tokens=cfg.distance_tokens,
-                        center_batches=tb("heldout") if cfg.center == "mean" else None)
+    d = _distances(cfg, model)
     secs = time.perf_counter() - t
     sweep = group_sweep(d, methods=[cfg.method], objective=cfg.objective).set_index("n_groups")
     G = choose_n_groups(sweep.reset_index(), cfg.threshold, cfg.method)

@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
-from .activations import ActivationCache, capture, check_layers, norm_scaling_factors
+from .activations import DEFAULT_NORM_TOKENS, ActivationCache, capture, check_layers, norm_scaling_factors
 from .grouping import group_name, validate_groups
 from .models import default_device
 from .sae import TopKSAE, SAEOutput
@@ -44,7 +44,7 @@ class TrainConfig:
     schedule: str = "constant"  # "constant" or "cosine" (decays to 0 at the last step)
     grad_clip: float | None = 1.0  # max gradient norm per SAE; None: no clipping
     init_b_dec: str = "zeros"  # "zeros" (the reference code) or "geometric_median" (of the first batch)
-    norm_tokens: int = 16_384  # positions used to estimate the norm scaling factors when `scales` is not given
+    norm_tokens: int = DEFAULT_NORM_TOKENS  # positions used to estimate the norm scaling factors when `scales` is not given
     batch_tokens: int = 4096  # rows per step when training from an activation cache
     exclude_bos: bool = True  # drop the BOS position of every row (its norm is an outlier)
     seed: int = 0  # SAE init, mixing draws and cache shuffling
