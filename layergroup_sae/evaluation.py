@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
-from .activations import hook_name
+from .activations import ActivationSpec, capture_batch, hook_name
 from .grouping import group_name
 from .training import train_step
 
@@ -57,22 +57,22 @@ class CleanBatch:
 def clean_forward(model, # a TransformerLens bridge
                   tokens: Tensor, # [batch, pos] token ids, BOS first, pos >= 3
                   sites: Iterable[tuple[str, int]], # (hook, layer) pairs to capture, e.g. {(sae_hook(s), l) for each SAE s and layer l}
-                  splice_bos: bool = False, # capture position 0 as well (it is then replaced by every splice)
+                  splice_bos: bool = False, # keep position 0 in the activations as well (every splice then replaces it)
                   logits: bool = True, # run the whole model for the clean log-probs; False: stop after the last needed block
                  ) -> CleanBatch:
-    "The one clean forward of a batch: the activations at every site and the clean predictions, shared by every metric."
+    "The clean forward of a batch (one per hook site among `sites`): the activations at every site and the clean predictions, shared by every metric."
     if not isinstance(tokens, Tensor) or tokens.ndim != 2 or tokens.shape[1] < 3:
         raise ValueError(f"token batches must be [batch, pos] tensors with at least 3 positions (BOS + 2); got {tuple(getattr(tokens, 'shape', ())) or type(tokens).__name__}")
-    tokens, start, sites = tokens.to(model.cfg.device), 0 if splice_bos else 1, sorted(set(sites), key=lambda s: (s[1], s[0]))
-    acts = {}
-    def saver(site):  # one closure per site: hook aliases on the bridge may report another name
-        def f(x, hook): acts[site] = x[:, start:].detach().clone(); return x
-        return f
-    stop = max(l for _, l in sites) + 1 if sites else model.cfg.n_layers
-    kw = {} if logits or stop >= model.cfg.n_layers else {"stop_at_layer": stop}
-    out = model.run_with_hooks(tokens, fwd_hooks=[(hook_name(l, h), saver((h, l))) for h, l in sites], **kw)
-    missing = [s for s in sites if s not in acts]
-    if missing: raise RuntimeError(f"hooks did not fire for (hook, layer) sites {missing}")
+    tokens, start, (B, T) = tokens.to(model.cfg.device), 0 if splice_bos else 1, tokens.shape
+    by_hook: dict[str, list[int]] = {}
+    for h, l in sorted(set(sites)): by_hook.setdefault(h, []).append(l)
+    if not by_hook: raise ValueError("sites is empty: name at least one (hook, layer)")
+    acts, out = {}, None
+    for i, (h, ls) in enumerate(by_hook.items()):  # one forward per hook site: the first runs to the logits, any other stops after its deepest layer
+        cb = capture_batch(model, tokens, ActivationSpec(h, tuple(ls), exclude_bos=False), logits=logits and i == 0)
+        a = cb.acts.reshape(len(ls), B, T, -1)[:, :, start:]  # every position kept (no mask, BOS included): rows are [batch, pos] row-major
+        acts |= {(h, l): a[j] for j, l in enumerate(ls)}
+        if i == 0: out = cb.logits
     if not logits: return CleanBatch(tokens, acts, None, float("nan"), start)
     ce, _, logp = _ce_kl(out, tokens)
     return CleanBatch(tokens, acts, logp, ce.item(), start)
