@@ -5,20 +5,22 @@
 # %% ../nbs/07_evaluation.ipynb #4e36618c
 from __future__ import annotations
 import copy, math
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
-import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
-from .activations import hook_name
+from .activations import ActivationSpec, capture_batch, hook_name
 from .grouping import group_name
 from .training import train_step
 
 # %% auto #0
-__all__ = ['EMBEDDING_BAG_FLOPS', 'PAPER_PYTHIA_160M', 'evaluate', 'assemble', 'compare', 'model_flops_per_token',
+__all__ = ['SPLICE_ALL_COLUMNS', 'EMBEDDING_BAG_FLOPS', 'PAPER_PYTHIA_160M', 'sae_hook', 'CleanBatch', 'clean_forward',
+           'reconstruction_metrics', 'splice_metrics', 'splice_all_metrics', 'evaluate', 'assemble',
+           'splice_all_assignments', 'splice_all_summary', 'compare', 'model_flops_per_token',
            'sae_train_flops_per_token', 'measured_sae_train_flops_per_token']
 
 # %% ../nbs/07_evaluation.ipynb #d5776cbc
@@ -32,158 +34,339 @@ def _ce_kl(logits: Tensor, # [batch, pos, vocab] of the spliced (or clean) forwa
     kl = None if clean_logp is None else (clean_logp.exp() * (clean_logp - logp)).sum()
     return ce, kl, logp
 
-# %% ../nbs/07_evaluation.ipynb #cbdabeed
-class _Acc:
-    "Float64 running sums for one (SAE, layer)."
-    def __init__(self, m: int, d: int):
-        self.n = 0; self.sse = 0.0; self.sx = torch.zeros(d, dtype=torch.float64); self.sxx = 0.0
-        self.ev = 0.0; self.cos = 0.0; self.l2r = 0.0; self.l0 = 0.0; self.fires = torch.zeros(m, dtype=torch.float64)
-        self.ce = 0.0; self.kl = 0.0; self.n_pred = 0
+# %% ../nbs/07_evaluation.ipynb #eb59c6ce
+def sae_hook(sae) -> str:
+    "The hook site an SAE was trained on and is evaluated at: `sae.cfg.hook` (an SAE that does not record it: resid_post)."
+    return getattr(sae.cfg, "hook", "resid_post")
+
+@dataclass
+class CleanBatch:
+    "One held-out token batch after its clean forward: what every metric of that batch reads."
+    tokens: Tensor # [batch, pos] token ids on the model's device, BOS first
+    acts: dict[tuple[str, int], Tensor] # (hook, layer) -> [batch, pos - start, d_model]: the clean activations at the replaced positions
+    logp: Tensor | None # [batch, pos - 2, vocab] float64 clean log-probs of the scored predictions; None without logits
+    ce: float # their summed cross-entropy (nan without logits)
+    start: int = 1 # first replaced position: 1 keeps BOS clean, 0 replaces it too (`splice_bos`)
+
+    @property
+    def n_pos(self) -> int: return self.tokens.shape[0] * (self.tokens.shape[1] - 1)  # evaluated positions: all but BOS
+    @property
+    def n_pred(self) -> int: return self.tokens.shape[0] * (self.tokens.shape[1] - 2)  # scored predictions
 
 @torch.no_grad()
-def evaluate(model, # a TransformerLens bridge
-             saes: Mapping[str, object], # name -> SAE; each is evaluated on every member layer
-             batches: Iterable[Tensor], # held-out token batches [batch, pos], BOS first
-             layers: Sequence[int] | None = None, # evaluate only at these layers (default: all member layers)
-             n_tokens: int | None = None, # stop after the batch that reaches this many positions
-             zero_ablation: bool = True, # also run the zero-ablated forward of every layer (for ce_zero_ablation, ce_score)
-             splice_all: Mapping[str, Mapping[int, str]] | None = None, # grouping name -> {layer: SAE name}: all replaced at once
-             progress: bool = True, # tqdm bar
-             splice_bos: bool = False, # also replace the BOS position in every splice (PAPER §7.1's "all positions"); default: BOS kept clean
-            ) -> pd.DataFrame: # one row per (sae, layer)
-    "Reconstruction and downstream metrics of every SAE at each of its member layers, on held-out tokens."
+def clean_forward(model, # a TransformerLens bridge
+                  tokens: Tensor, # [batch, pos] token ids, BOS first, pos >= 3
+                  sites: Iterable[tuple[str, int]], # (hook, layer) pairs to capture, e.g. {(sae_hook(s), l) for each SAE s and layer l}
+                  splice_bos: bool = False, # keep position 0 in the activations as well (every splice then replaces it)
+                  logits: bool = True, # run the whole model for the clean log-probs; False: stop after the last needed block
+                 ) -> CleanBatch:
+    "The clean forward of a batch (one per hook site among `sites`): the activations at every site and the clean predictions, shared by every metric."
+    if not isinstance(tokens, Tensor) or tokens.ndim != 2 or tokens.shape[1] < 3:
+        raise ValueError(f"token batches must be [batch, pos] tensors with at least 3 positions (BOS + 2); got {tuple(getattr(tokens, 'shape', ())) or type(tokens).__name__}")
+    tokens, start, (B, T) = tokens.to(model.cfg.device), 0 if splice_bos else 1, tokens.shape
+    by_hook: dict[str, list[int]] = {}
+    for h, l in sorted(set(sites)): by_hook.setdefault(h, []).append(l)
+    if not by_hook: raise ValueError("sites is empty: name at least one (hook, layer)")
+    acts, out = {}, None
+    for i, (h, ls) in enumerate(by_hook.items()):  # one forward per hook site: the first runs to the logits, any other stops after its deepest layer
+        cb = capture_batch(model, tokens, ActivationSpec(h, tuple(ls), exclude_bos=False), logits=logits and i == 0)
+        a = cb.acts.reshape(len(ls), B, T, -1)[:, :, start:]  # every position kept (no mask, BOS included): rows are [batch, pos] row-major
+        acts |= {(h, l): a[j] for j, l in enumerate(ls)}
+        if i == 0: out = cb.logits
+    if not logits: return CleanBatch(tokens, acts, None, float("nan"), start)
+    ce, _, logp = _ce_kl(out, tokens)
+    return CleanBatch(tokens, acts, logp, ce.item(), start)
+
+# %% ../nbs/07_evaluation.ipynb #dab24061
+def _reconstruct(sae, layer: int, h: Tensor, # [batch, n_pos, d_model] raw activations of `layer`
+                ) -> tuple[Tensor, Tensor, Tensor]: # top_acts [batch * n_pos, k], top_idx [batch * n_pos, k], x_hat [batch, n_pos, d_model]
+    "An SAE's latents and reconstruction of a batch's activations at one member layer."
+    top_acts, top_idx = sae.encode(h.reshape(-1, h.shape[-1]), layer=layer)
+    return top_acts, top_idx, sae.decode(top_acts, top_idx, layer=layer).to(h.dtype).reshape(h.shape)
+
+def _replace(x_new: Tensor, start: int):
+    "A hook that puts `x_new` [batch, pos - start, d] at positions start.. of its site."
+    def f(x, hook): x = x.clone(); x[:, start:] = x_new.to(x.dtype); return x
+    return f
+
+def _live(sae, layer: int, start: int):
+    "A hook that replaces positions start.. by the SAE's reconstruction of what arrives in *this* forward (errors compound)."
+    def f(x, hook): x = x.clone(); x[:, start:] = _reconstruct(sae, layer, x[:, start:])[2]; return x
+    return f
+
+def _spliced(model, b: CleanBatch, hooks: list) -> tuple[float, float]:
+    "Summed CE and KL(clean || spliced) of one forward of the batch with `hooks`."
+    ce, kl, _ = _ce_kl(model.run_with_hooks(b.tokens, fwd_hooks=hooks), b.tokens, b.logp)
+    return ce.item(), kl.item()
+
+# %% ../nbs/07_evaluation.ipynb #f2ec9533
+class _ReconSums:
+    "Float64 running sums of the reconstruction metrics of one (SAE, layer)."
+    def __init__(self, n_latents: int, d: int):
+        self.n = 0; self.sse = 0.0; self.sx = torch.zeros(d, dtype=torch.float64); self.sxx = 0.0
+        self.ev = 0.0; self.cos = 0.0; self.l2r = 0.0; self.l0 = 0.0; self.fires = torch.zeros(n_latents, dtype=torch.float64)
+
+    def add(self, x: Tensor, x_hat: Tensor, # [N, d] activations and reconstructions of one batch's evaluated positions
+            top_acts: Tensor, top_idx: Tensor): # [N, k] their latents
+        xd, hd = x.double(), x_hat.double()
+        err = (xd - hd).pow(2).sum(-1)
+        self.n += len(x); self.sse += err.sum().item(); self.sx += xd.sum(0).cpu(); self.sxx += xd.pow(2).sum().item()
+        self.ev += (1 - err / (xd - xd.mean(0)).pow(2).sum(-1)).sum().item()  # SAELens: against the mean of this batch
+        self.cos += F.cosine_similarity(xd, hd, dim=-1).sum().item(); self.l2r += (hd.norm(dim=-1) / xd.norm(dim=-1)).sum().item()
+        on = top_acts > 0
+        self.l0 += on.sum().item(); self.fires += torch.bincount(top_idx[on].reshape(-1).cpu(), minlength=len(self.fires)).double()
+
+    def row(self) -> dict:
+        n = self.n
+        return dict(n_tokens=n, fvu=self.sse / (self.sxx - self.sx.pow(2).sum().item() / n), ev_saelens=self.ev / n, mse=self.sse / (n * len(self.sx)),
+                    cos_sim=self.cos / n, l2_ratio=self.l2r / n, l0=self.l0 / n, dead_frac=(self.fires == 0).double().mean().item(),
+                    dense_frac=(self.fires > 0.1 * n).double().mean().item())
+
+class _Reconstruction:
+    "Reconstruction metrics of every (SAE, layer) on the evaluated positions (BOS excluded)."
+    logits = False
+    def __init__(self, saes: Mapping[str, object], pairs: list[tuple[str, int]], d_model: int):
+        self.saes, self.sums = saes, {p: _ReconSums(saes[p[0]].cfg.n_latents, d_model) for p in pairs}
+    def on_batch(self, b: CleanBatch): pass
+    def on_pair(self, b: CleanBatch, name: str, layer: int, rec: tuple[Tensor, Tensor, Tensor]):
+        top_acts, top_idx, x_hat = rec
+        h, p = b.acts[(sae_hook(self.saes[name]), layer)], 1 - b.start  # p: where position 1 sits in h
+        B, n, d = h.shape
+        pick = lambda v: v.reshape(B, n, -1)[:, p:].reshape(B * (n - p), -1)  # the evaluated positions 1..
+        self.sums[(name, layer)].add(pick(h), pick(x_hat), pick(top_acts), pick(top_idx))
+    def table(self) -> pd.DataFrame:
+        return pd.DataFrame([dict(sae=name, group=name, n_members=len(self.saes[name].cfg.layers), layer=l) | s.row()
+                             for (name, l), s in self.sums.items()])
+
+# %% ../nbs/07_evaluation.ipynb #cb7dc73c
+class _Splice:
+    "Single-layer splices: CE and KL with one (SAE, layer) spliced, and the zero ablation of each SAE's site."
+    logits = True
+    def __init__(self, model, saes: Mapping[str, object], pairs: list[tuple[str, int]], zero_ablation: bool):
+        self.model, self.saes, self.pairs = model, saes, pairs
+        self.ce = {p: 0.0 for p in pairs}; self.kl = {p: 0.0 for p in pairs}
+        self.zero = {(sae_hook(saes[n]), l): 0.0 for n, l in pairs} if zero_ablation else None
+        self.ce_clean, self.n_pred = 0.0, 0
+    def on_batch(self, b: CleanBatch):
+        self.ce_clean += b.ce; self.n_pred += b.n_pred
+        for (h, l) in self.zero or {}:
+            self.zero[(h, l)] += _spliced(self.model, b, [(hook_name(l, h), _replace(torch.zeros_like(b.acts[(h, l)]), b.start))])[0]
+    def on_pair(self, b: CleanBatch, name: str, layer: int, rec: tuple[Tensor, Tensor, Tensor]):
+        ce, kl = _spliced(self.model, b, [(hook_name(layer, sae_hook(self.saes[name])), _replace(rec[2], b.start))])
+        self.ce[(name, layer)] += ce; self.kl[(name, layer)] += kl
+    def table(self) -> pd.DataFrame:
+        ce_clean, rows = self.ce_clean / self.n_pred, []
+        for (name, l) in self.pairs:
+            ce_s = self.ce[(name, l)] / self.n_pred
+            ce_z = self.zero[(sae_hook(self.saes[name]), l)] / self.n_pred if self.zero is not None else float("nan")
+            rows.append(dict(sae=name, layer=l, ce_clean=ce_clean, ce_spliced=ce_s, ce_zero_ablation=ce_z, delta_ce=ce_s - ce_clean,
+                             delta_ce_pct=100 * (ce_s - ce_clean) / ce_clean, ce_score=(ce_z - ce_s) / (ce_z - ce_clean), kl=self.kl[(name, l)] / self.n_pred))
+        return pd.DataFrame(rows)
+
+class _SpliceAll:
+    "All-layers splices: per grouping, every listed layer replaced at once in one forward."
+    logits = True
+    def __init__(self, model, saes: Mapping[str, object], splice_all: Mapping[str, Mapping[int, str]]):
+        self.model, self.saes, self.splice_all = model, saes, splice_all
+        self.ce = {g: 0.0 for g in splice_all}; self.kl = {g: 0.0 for g in splice_all}
+        self.ce_clean, self.n_pred, self.n_pos = 0.0, 0, 0
+    def on_batch(self, b: CleanBatch):
+        self.ce_clean += b.ce; self.n_pred += b.n_pred; self.n_pos += b.n_pos
+        for g, assign in self.splice_all.items():
+            hooks = [(hook_name(l, sae_hook(self.saes[s])), _live(self.saes[s], l, b.start)) for l, s in sorted(assign.items())]
+            ce, kl = _spliced(self.model, b, hooks); self.ce[g] += ce; self.kl[g] += kl
+    def on_pair(self, b, name, layer, rec): pass
+    def table(self) -> pd.DataFrame:
+        ce_clean, rows = self.ce_clean / self.n_pred, []
+        for g, assign in self.splice_all.items():
+            names = list(dict.fromkeys(s for _, s in sorted(assign.items())))  # distinct SAEs in layer order
+            ce_s = self.ce[g] / self.n_pred
+            rows.append(dict(grouping=g, n_layers=len(assign), n_saes=len(names), saes=" ".join(names), n_tokens=self.n_pos, ce_clean=ce_clean,
+                             ce_spliced=ce_s, delta_ce=ce_s - ce_clean, delta_ce_pct=100 * (ce_s - ce_clean) / ce_clean, kl=self.kl[g] / self.n_pred))
+        return pd.DataFrame(rows, columns=SPLICE_ALL_COLUMNS)
+
+SPLICE_ALL_COLUMNS = ["grouping", "n_layers", "n_saes", "saes", "n_tokens", "ce_clean", "ce_spliced", "delta_ce", "delta_ce_pct", "kl"]
+
+# %% ../nbs/07_evaluation.ipynb #cbdabeed
+def _pairs(saes: Mapping[str, object], layers: Sequence[int] | None) -> list[tuple[str, int]]:
+    "The (SAE name, member layer) pairs to evaluate, restricted to `layers`."
     if not saes: raise ValueError("saes is empty: pass a dict name -> SAE")
-    if not isinstance(splice_bos, bool): raise ValueError(f"splice_bos must be True or False; got {splice_bos!r}")
+    for name, s in saes.items(): hook_name(0, sae_hook(s))  # an SAE recording an unknown hook: ValueError naming the hooks
     pairs = [(n, l) for n, s in saes.items() for l in s.cfg.layers if layers is None or l in layers]
     if not pairs: raise ValueError(f"no SAE has a member layer in layers={list(layers)}")
-    for name, a in (splice_all or {}).items():
+    return pairs
+
+def _check_splice_all(saes: Mapping[str, object], splice_all: Mapping[str, Mapping[int, str]]):
+    if not splice_all: raise ValueError(f"splice_all must map grouping names to {{layer: SAE name}}; got {splice_all!r}")
+    for name, a in splice_all.items():
         bad = {l: s for l, s in a.items() if s not in saes or l not in saes[s].cfg.layers}
         if bad: raise ValueError(f"splice_all[{name!r}] maps layers to SAEs that are missing or do not serve them: {bad}")
-    need = sorted({l for _, l in pairs} | {l for a in (splice_all or {}).values() for l in a})
-    dev = model.cfg.device
-    s0 = 0 if splice_bos else 1  # first replaced position; the metrics always start at position 1
-    acc = {p: _Acc(saes[p[0]].cfg.n_latents, model.cfg.d_model) for p in pairs}
-    zero = {l: [0.0] for l in need}; allacc = {k: [0.0, 0.0] for k in (splice_all or {})}
-    clean_ce, n_pred, n_pos = 0.0, 0, 0
+
+def _run(model, saes: Mapping[str, object], batches: Iterable[Tensor], pairs: list[tuple[str, int]], parts: list,
+         splice_all: Mapping[str, Mapping[int, str]] | None, n_tokens: int | None, progress: bool, splice_bos: bool):
+    "Stream the batches: one clean forward each, then every part's per-batch work, then each (SAE, layer) reconstructed once for every part."
+    if not isinstance(splice_bos, bool): raise ValueError(f"splice_bos must be True or False; got {splice_bos!r}")
+    sites = {(sae_hook(saes[n]), l) for n, l in pairs} | {(sae_hook(saes[s]), l) for a in (splice_all or {}).values() for l, s in a.items()}
+    n_pos, logits = 0, any(p.logits for p in parts)
     bar = tqdm(total=n_tokens, unit="tok", unit_scale=True, disable=not progress, desc="evaluate")
     for tokens in batches:
-        tokens = tokens.to(dev)
-        B, T = tokens.shape
-        if T < 3: raise ValueError(f"token batches need at least 3 positions (BOS + 2); got {T}")
-        acts = {}
-        def saver(l):
-            def f(x, hook): acts[l] = x[:, s0:].detach().clone(); return x  # [B, T - s0, d_model]: what a splice replaces
-            return f
-        logits = model.run_with_hooks(tokens, fwd_hooks=[(hook_name(l), saver(l)) for l in need])
-        ce, _, clean_logp = _ce_kl(logits, tokens); clean_ce += ce.item(); n_pred += B * (T - 2)
-        def splicer(l, x_new):
-            def f(x, hook): x = x.clone(); x[:, s0:] = x_new.to(x.dtype); return x
-            return f
-        if zero_ablation:
-            for l in need:
-                ce, _, _ = _ce_kl(model.run_with_hooks(tokens, fwd_hooks=[(hook_name(l), splicer(l, torch.zeros_like(acts[l])))]), tokens)
-                zero[l][0] += ce.item()
+        b = clean_forward(model, tokens, sites, splice_bos, logits=logits)
+        for part in parts: part.on_batch(b)
         for name, l in pairs:
-            sae, a = saes[name], acc[(name, l)]
-            h = acts[l]; d = h.shape[-1]
-            top_acts, top_idx = sae.encode(h.reshape(-1, d), layer=l)
-            h_hat = sae.decode(top_acts, top_idx, layer=l).to(h.dtype).reshape(h.shape)  # [B, T - s0, d_model]
-            p = 1 - s0  # where position 1 sits in h
-            x, x_hat = h[:, p:].reshape(-1, d), h_hat[:, p:].reshape(-1, d)  # [B*(T-1), d_model]
-            top_acts, top_idx = (v.reshape(B, T - s0, -1)[:, p:].reshape(len(x), -1) for v in (top_acts, top_idx))
-            xd, hd = x.double(), x_hat.double()
-            err = (xd - hd).pow(2).sum(-1)
-            a.n += len(x); a.sse += err.sum().item(); a.sx += xd.sum(0).cpu(); a.sxx += xd.pow(2).sum().item()
-            a.ev += (1 - err / (xd - xd.mean(0)).pow(2).sum(-1)).sum().item()
-            a.cos += F.cosine_similarity(xd, hd, dim=-1).sum().item(); a.l2r += (hd.norm(dim=-1) / xd.norm(dim=-1)).sum().item()
-            on = top_acts > 0
-            a.l0 += on.sum().item(); a.fires += torch.bincount(top_idx[on].reshape(-1).cpu(), minlength=len(a.fires)).double()
-            lg = model.run_with_hooks(tokens, fwd_hooks=[(hook_name(l), splicer(l, h_hat))])
-            ce, kl, _ = _ce_kl(lg, tokens, clean_logp); a.ce += ce.item(); a.kl += kl.item()
-        def live(l, sae):  # reconstruct what arrives in *this* forward, so errors compound through the layers
-            def f(x, hook):
-                x = x.clone(); h = x[:, s0:]
-                x[:, s0:] = sae.decode(*sae.encode(h.reshape(-1, h.shape[-1]), layer=l), layer=l).reshape(h.shape).to(x.dtype)
-                return x
-            return f
-        for gname, assign in (splice_all or {}).items():
-            hooks = [(hook_name(l), live(l, saes[s])) for l, s in sorted(assign.items())]
-            ce, kl, _ = _ce_kl(model.run_with_hooks(tokens, fwd_hooks=hooks), tokens, clean_logp)
-            allacc[gname][0] += ce.item(); allacc[gname][1] += kl.item()
-        n_pos += B * (T - 1); bar.update(B * (T - 1))
+            rec = _reconstruct(saes[name], l, b.acts[(sae_hook(saes[name]), l)])
+            for part in parts: part.on_pair(b, name, l, rec)
+        n_pos += b.n_pos; bar.update(b.n_pos)
         if n_tokens is not None and n_pos >= n_tokens: break
     bar.close()
     if n_pos == 0: raise ValueError("batches is empty: nothing to evaluate")
-    ce_clean = clean_ce / n_pred
-    rows = []
-    for (name, l), a in acc.items():
-        fvu = a.sse / (a.sxx - a.sx.pow(2).sum().item() / a.n)
-        ce_s = a.ce / n_pred; ce_z = zero[l][0] / n_pred if zero_ablation else float("nan")
-        rows.append(dict(sae=name, group=name, n_members=len(saes[name].cfg.layers), layer=l, n_tokens=a.n,
-                         fvu=fvu, ev_saelens=a.ev / a.n, mse=a.sse / (a.n * len(a.sx)), cos_sim=a.cos / a.n, l2_ratio=a.l2r / a.n,
-                         l0=a.l0 / a.n, dead_frac=(a.fires == 0).double().mean().item(), dense_frac=(a.fires > 0.1 * a.n).double().mean().item(),
-                         ce_clean=ce_clean, ce_spliced=ce_s, ce_zero_ablation=ce_z, delta_ce=ce_s - ce_clean,
-                         delta_ce_pct=100 * (ce_s - ce_clean) / ce_clean, ce_score=(ce_z - ce_s) / (ce_z - ce_clean) if zero_ablation else float("nan"),
-                         kl=a.kl / n_pred))
-    for gname, (ce, kl) in allacc.items():
-        ce_s = ce / n_pred
-        rows.append(dict(sae=f"all:{gname}", group=gname, n_members=len(splice_all[gname]), layer=-1, n_tokens=n_pos, ce_clean=ce_clean,
-                         ce_spliced=ce_s, delta_ce=ce_s - ce_clean, delta_ce_pct=100 * (ce_s - ce_clean) / ce_clean, kl=kl / n_pred))
-    return pd.DataFrame(rows)
+
+@torch.no_grad()
+def reconstruction_metrics(model, # a TransformerLens bridge
+                           saes: Mapping[str, object], # name -> SAE; each is evaluated on every member layer, at its own hook
+                           batches: Iterable[Tensor], # held-out token batches [batch, pos], BOS first
+                           layers: Sequence[int] | None = None, # only at these layers (default: all member layers)
+                           n_tokens: int | None = None, # stop after the batch that reaches this many positions
+                           progress: bool = True, # tqdm bar
+                          ) -> pd.DataFrame: # one row per (sae, layer): sae, group, n_members, layer, n_tokens, fvu ... dense_frac
+    "FVU, SAELens EV, MSE, cosine, norm ratio, L0, dead and dense latents of every SAE at each member layer; the forwards stop after the last needed block."
+    pairs = _pairs(saes, layers); rec = _Reconstruction(saes, pairs, model.cfg.d_model)
+    _run(model, saes, batches, pairs, [rec], None, n_tokens, progress, False)
+    return rec.table()
+
+@torch.no_grad()
+def splice_metrics(model, # a TransformerLens bridge
+                   saes: Mapping[str, object], # name -> SAE; spliced at each member layer, at its own hook
+                   batches: Iterable[Tensor], # held-out token batches [batch, pos], BOS first
+                   layers: Sequence[int] | None = None, # only at these layers (default: all member layers)
+                   n_tokens: int | None = None, # stop after the batch that reaches this many positions
+                   zero_ablation: bool = True, # also run the zero-ablated forward of every (hook, layer) site (for ce_zero_ablation, ce_score)
+                   progress: bool = True, # tqdm bar
+                   splice_bos: bool = False, # also replace the BOS position (PAPER §7.1's "all positions"); default: BOS kept clean
+                  ) -> pd.DataFrame: # one row per (sae, layer): sae, layer, ce_clean, ce_spliced, ce_zero_ablation, delta_ce, delta_ce_pct, ce_score, kl
+    "CE, ΔCE, CE score and KL with one (SAE, layer) spliced at a time."
+    pairs = _pairs(saes, layers); sp = _Splice(model, saes, pairs, zero_ablation)
+    _run(model, saes, batches, pairs, [sp], None, n_tokens, progress, splice_bos)
+    return sp.table()
+
+@torch.no_grad()
+def splice_all_metrics(model, # a TransformerLens bridge
+                       saes: Mapping[str, object], # name -> SAE
+                       batches: Iterable[Tensor], # held-out token batches [batch, pos], BOS first
+                       splice_all: Mapping[str, Mapping[int, str]], # grouping name -> {layer: SAE name}: all replaced at once
+                       n_tokens: int | None = None, # stop after the batch that reaches this many positions
+                       progress: bool = True, # tqdm bar
+                       splice_bos: bool = False, # also replace the BOS position
+                      ) -> pd.DataFrame: # one row per grouping: `SPLICE_ALL_COLUMNS`
+    "CE, ΔCE and KL with every listed layer replaced at once, each SAE reconstructing what reaches it in that forward (errors compound)."
+    _check_splice_all(saes, splice_all); sa = _SpliceAll(model, saes, splice_all)
+    _run(model, saes, batches, [], [sa], splice_all, n_tokens, progress, splice_bos)
+    return sa.table()
+
+@torch.no_grad()
+def evaluate(model, # a TransformerLens bridge
+             saes: Mapping[str, object], # name -> SAE; each is evaluated on every member layer, at its own hook
+             batches: Iterable[Tensor], # held-out token batches [batch, pos], BOS first
+             layers: Sequence[int] | None = None, # evaluate only at these layers (default: all member layers)
+             n_tokens: int | None = None, # stop after the batch that reaches this many positions
+             zero_ablation: bool = True, # also run the zero-ablated forward of every (hook, layer) site (for ce_zero_ablation, ce_score)
+             splice_all: Mapping[str, Mapping[int, str]] | None = None, # grouping name -> {layer: SAE name}: all replaced at once
+             progress: bool = True, # tqdm bar
+             splice_bos: bool = False, # also replace the BOS position in every splice (PAPER §7.1's "all positions"); default: BOS kept clean
+            ) -> pd.DataFrame: # one row per (sae, layer); with splice_all, `.attrs["splice_all"]` holds `splice_all_metrics`' table
+    "Reconstruction and downstream metrics of every SAE at each of its member layers, on held-out tokens, from one pass over them."
+    pairs = _pairs(saes, layers)
+    if splice_all: _check_splice_all(saes, splice_all)
+    rec, sp = _Reconstruction(saes, pairs, model.cfg.d_model), _Splice(model, saes, pairs, zero_ablation)
+    sa = _SpliceAll(model, saes, splice_all) if splice_all else None
+    _run(model, saes, batches, pairs, [rec, sp] + ([sa] if sa else []), splice_all, n_tokens, progress, splice_bos)
+    out = rec.table().merge(sp.table(), on=["sae", "layer"], validate="one_to_one")
+    if sa is not None: out.attrs["splice_all"] = sa.table()
+    return out
 
 # %% ../nbs/07_evaluation.ipynb #0ed2fc63
 _METRICS = ["fvu", "fvu_saelens", "delta_ce", "delta_ce_pct", "ce_score", "kl"]
 
-def assemble(metrics: pd.DataFrame, # rows of `evaluate`
+def assemble(metrics: pd.DataFrame, # rows of `evaluate` (one per (sae, layer))
              groups: Sequence[Sequence[int]], # one grouping
             ) -> pd.DataFrame: # one row per grouped layer: the metrics of the SAE that serves it under `groups`
-    "The per-layer rows of one grouping: the group's SAE for layers in multi-layer groups, the baseline for singletons."
-    m = metrics[metrics.layer >= 0].assign(fvu_saelens=lambda d: 1 - d.ev_saelens).set_index(["sae", "layer"])
+    "The per-layer rows of one grouping: the group's SAE for layers in multi-layer groups, the layer's own SAE for singletons."
+    m = metrics.assign(fvu_saelens=lambda d: 1 - d.ev_saelens).set_index(["sae", "layer"])
     rows = []
     for g in groups:
-        name = group_name(g) if len(g) > 1 else f"L{g[0]}"
+        name = group_name(g)
         for l in g:
             if (name, l) not in m.index: raise ValueError(f"metrics lack SAE {name} at layer {l}: evaluate it first")
             rows.append(m.loc[(name, l)].to_dict() | {"sae": name, "layer": l})
     return pd.DataFrame(rows)
 
+def _grouping_name(n_groups: int | None) -> str:
+    "The name of a sweep's grouping in the splice-all table: 'G=3', or 'baseline' for the per-layer SAEs."
+    return "baseline" if n_groups is None else f"G={n_groups}"
+
+def splice_all_assignments(sweep: pd.DataFrame, # rows of `group_sweep` (one method): the groupings to splice
+                           layers: Sequence[int] | None = None, # the layers to replace; default: the grouped layers. Others (the run's last layer) keep their own SAE in every grouping
+                          ) -> dict[str, dict[int, str]]: # `evaluate`'s `splice_all`: "baseline" and "G=<n>" -> {layer: SAE name}
+    "For the all-layers splice: the per-layer SAEs ('baseline') and each grouping of the sweep, as layer -> SAE name; `compare` finds them by these names."
+    grouped = sorted({l for g in sweep.groups.iloc[0] for l in g})
+    base = {l: group_name([l]) for l in (grouped if layers is None else layers)}
+    if not set(grouped) <= set(base): raise ValueError(f"layers must include the grouped layers {grouped}; got {list(layers)}")
+    return {_grouping_name(None): base} | {_grouping_name(s.n_groups): base | {l: group_name(g) for g in s.groups for l in g}
+                                            for _, s in sweep.sort_values("n_groups").iterrows()}
+
+def splice_all_summary(table: pd.DataFrame, # made by `splice_all_metrics` (or `evaluate(...).attrs["splice_all"]`)
+                      ) -> pd.DataFrame: # grouping, all_delta_ce, all_delta_ce_pct, all_kl
+    "The all-layers splice of each grouping as columns to merge into `compare`'s table by grouping name."
+    if not isinstance(table, pd.DataFrame) or not {"grouping", "delta_ce", "delta_ce_pct", "kl"} <= set(table.columns):
+        raise ValueError("table must be made by splice_all_metrics (columns grouping, delta_ce, delta_ce_pct, kl)")
+    if table.grouping.duplicated().any(): raise ValueError(f"table has repeated groupings: {sorted(table.grouping[table.grouping.duplicated()])}")
+    return table[["grouping", "delta_ce", "delta_ce_pct", "kl"]].rename(columns=lambda c: c if c == "grouping" else f"all_{c}").reset_index(drop=True)
+
+def _suite_layers(sweep: pd.DataFrame, grouped: list[int], layers: Sequence[int] | None) -> list[int]:
+    "The layers of the per-layer suite: `layers`, or the grouped layers followed by as many more as the sweep's cost ratio counts."
+    s0 = sweep.iloc[0]
+    n = int(round(s0.n_saes / s0.cost_ratio)) if "cost_ratio" in sweep else len(grouped) + 1
+    if layers is None: return grouped + [grouped[-1] + 1 + i for i in range(n - len(grouped))]  # the paper: the last layer(s) after the grouped ones
+    suite = sorted({int(l) for l in layers})
+    if not set(grouped) <= set(suite) or len(suite) != n:
+        raise ValueError(f"layers must be the run's {n} layers (the sweep counts {n} per-layer SAEs), including the grouped layers {grouped}; got {list(layers)}")
+    return suite
+
+def _quality(a: pd.DataFrame, base: pd.DataFrame) -> dict:
+    "Mean and max over the grouped layers of each metric, and the mean's difference from the per-layer baseline."
+    row = {}
+    for k in _METRICS:
+        row[f"{k}_mean"], row[f"{k}_max"] = a[k].mean(), a[k].max()
+        if k in ("fvu", "delta_ce_pct", "kl"): row[f"d_{k}_mean"] = a[k].mean() - base[k].mean()
+    return row
+
 def compare(metrics: pd.DataFrame, # rows of `evaluate` (all SAEs of the groupings, and every per-layer baseline)
             sweep: pd.DataFrame, # rows of `group_sweep` (one method) for the G to compare
             timings: Mapping[str, float] | None = None, # the trainer's timers (`TrainedSAEs.timings`), for the wall-clock ratio
             flops: tuple[float, float] | None = None, # (A, T): model forward and SAE training FLOPs per token, for the FLOP ratio
+            layers: Sequence[int] | None = None, # the run's layers (grouped and not); default: the grouped layers and the ones after them
+            splice_all: pd.DataFrame | None = None, # `splice_all_metrics`' table with groupings named by `splice_all_assignments`: adds all_delta_ce, all_delta_ce_pct, all_kl
            ) -> pd.DataFrame: # one row per G plus the baseline
     "Per grouping: mean / max over grouped layers of FVU, ΔCE, KL, their deltas against the per-layer baseline, and cost ratios."
     grouped = sorted({l for g in sweep.groups.iloc[0] for l in g})
-    base = assemble(metrics, [[l] for l in grouped])
-    s0 = sweep.iloc[0]
-    L = int(round(s0.n_saes / s0.cost_ratio)) if "cost_ratio" in sweep else len(grouped) + 1  # layers of the per-layer suite
+    suite = _suite_layers(sweep, grouped, layers)
+    own, base_saes = [group_name([l]) for l in suite if l not in grouped], [group_name([l]) for l in suite]  # ungrouped layers keep their SAE
     if timings is not None:
-        need = {"forward"} | {group_name(g) for gs in sweep.groups for g in gs} | {f"L{l}" for l in range(L)}
-        missing = sorted(need - set(timings))
+        missing = sorted(({"forward"} | {group_name(g) for gs in sweep.groups for g in gs} | set(base_saes)) - set(timings))
         if missing: raise ValueError(f"timings lack {missing}: train every SAE of the groupings, the per-layer baselines and the last layer's own SAE "
                                      "in one run (see `training.suite_groups`) and pass its `timings`")
-    out = []
+    wall = lambda saes: (timings["forward"] + sum(timings[n] for n in saes)) / (timings["forward"] + sum(timings[n] for n in base_saes))
+    base, L, out = assemble(metrics, [[l] for l in grouped]), len(suite), []
     for _, s in sweep.sort_values("n_groups").iterrows():
-        a = assemble(metrics, s.groups)
-        row = {"n_groups": s.n_groups, "groups": " ".join(s.names), "amad": s.amad, "n_saes": s.n_saes, "cost_ratio": s.n_saes / L}
-        for k in _METRICS:
-            row[f"{k}_mean"], row[f"{k}_max"] = a[k].mean(), a[k].max()
-            if k in ("fvu", "delta_ce_pct", "kl"): row[f"d_{k}_mean"] = a[k].mean() - base[k].mean()
-        saes = [group_name(g) for g in s.groups] + [f"L{l}" for l in sorted(set(range(L)) - set(grouped))]
-        if timings is not None:
-            base_names = [f"L{l}" for l in range(L)]
-            row["wallclock_ratio"] = (timings["forward"] + sum(timings[n] for n in saes)) / (timings["forward"] + sum(timings[n] for n in base_names))
-        if flops is not None:
-            A, T = flops; row["flops_ratio"] = (A + s.n_saes * T) / (A + L * T)
-        out.append(row)
-    row = {"n_groups": len(grouped), "groups": "per-layer baseline", "amad": 0.0, "n_saes": L, "cost_ratio": 1.0}
-    for k in _METRICS:
-        row[f"{k}_mean"], row[f"{k}_max"] = base[k].mean(), base[k].max()
-        if k in ("fvu", "delta_ce_pct", "kl"): row[f"d_{k}_mean"] = 0.0
-    if timings is not None: row["wallclock_ratio"] = 1.0
-    if flops is not None: row["flops_ratio"] = 1.0
-    out.append(row)
-    return pd.DataFrame(out).assign(baseline=lambda d: d.groups == "per-layer baseline")
+        out.append({"n_groups": s.n_groups, "groups": " ".join(s.names), "amad": s.amad, "n_saes": s.n_saes, "cost_ratio": s.n_saes / L}
+                   | _quality(assemble(metrics, s.groups), base)
+                   | ({"wallclock_ratio": wall([group_name(g) for g in s.groups] + own)} if timings is not None else {})
+                   | ({"flops_ratio": (flops[0] + s.n_saes * flops[1]) / (flops[0] + L * flops[1])} if flops is not None else {})
+                   | {"grouping": _grouping_name(s.n_groups)})
+    out.append({"n_groups": len(grouped), "groups": "per-layer baseline", "amad": 0.0, "n_saes": L, "cost_ratio": 1.0} | _quality(base, base)
+               | ({"wallclock_ratio": 1.0} if timings is not None else {}) | ({"flops_ratio": 1.0} if flops is not None else {})
+               | {"grouping": _grouping_name(None)})
+    table = pd.DataFrame(out).assign(baseline=lambda d: d.groups == "per-layer baseline")
+    return table if splice_all is None else table.merge(splice_all_summary(splice_all), on="grouping", how="left", validate="many_to_one")
 
 # %% ../nbs/07_evaluation.ipynb #7938a2ab
 def model_flops_per_token(model, # a TransformerLens bridge
@@ -263,4 +446,3 @@ PAPER_PYTHIA_160M = _paper_table("""
 | 10 | 0.019 | 0-1 2 3 4 5 6 7 8 9 10 | 0.0994 | 0.117 | 5.45 | 0.143 | 0.9833 | 0.924 |
 | base | 0 | 11 singletons | 0.0970 | 0.117 | 5.33 | 0.140 | 0.9837 | 1.000 |
 """, n_grouped=11, ce_clean=2.6176)  # PAPER.md §8.2, Pythia-160m
-PAPER_PYTHIA_160M
