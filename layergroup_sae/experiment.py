@@ -15,7 +15,8 @@ from fastcore.docments import docments
 from jsonargparse import ActionConfigFile, ArgumentError, ArgumentParser
 from .models import load_model
 from .data import token_batches
-from .activations import HOOKS, ActivationCache, build_cache, check_layers
+from .files import atomic_csv, atomic_json, atomic_text, atomic_write
+from .activations import ActivationCache, ActivationSpec, build_cache
 from .distances import CENTERS, METRICS, LayerDistances, layer_distances
 from .grouping import METHODS, OBJECTIVES, choose_n_groups, group_name, group_sweep
 from .sae import SAEConfig
@@ -27,45 +28,6 @@ __all__ = ['DEMO', 'PYTHIA_160M', 'SUMMARY_COLUMNS', 'ConfigError', 'DataConfig'
            'ExperimentConfig', 'config_parser', 'parse_config', 'check_experiment', 'splice_map', 'run_experiment',
            'seed_spread', 'experiment_figures', 'markdown_table', 'summary_table', 'report', 'load_experiment',
            'distance_summary', 'main']
-
-# %% ../nbs/09_experiment.ipynb #b313e962
-try: from layergroup_sae.activations import ActivationSpec
-except ImportError:  # stand-in with the fields and methods the experiment uses
-    @dataclass(frozen=True)
-    class ActivationSpec:
-        "Which activations: the hook site, the layers, BOS handling and the stream's dtype."
-        hook: str = "resid_post"  # one of `activations.HOOKS`
-        layers: tuple[int, ...] | None = None  # None: every layer of the model
-        exclude_bos: bool = True  # drop the BOS position of every row
-        dtype: str = "float32"  # dtype of the streamed activations: float32, float16 or bfloat16
-
-        def __post_init__(self):
-            if self.hook not in HOOKS: raise ValueError(f"hook must be one of {sorted(HOOKS)}; got {self.hook!r}")
-            if self.layers is not None:
-                if isinstance(self.layers, (str, bytes)) or any(isinstance(l, bool) or not isinstance(l, int) or l < 0 for l in self.layers) or not self.layers:
-                    raise ValueError(f"layers must be a non-empty list of layer indices >= 0, or None for every layer; got {self.layers!r}")
-                object.__setattr__(self, "layers", tuple(self.layers))
-            if not isinstance(self.exclude_bos, bool): raise ValueError(f"exclude_bos must be True or False; got {self.exclude_bos!r}")
-            if self.dtype not in ("float32", "float16", "bfloat16"): raise ValueError(f"dtype must be float32, float16 or bfloat16; got {self.dtype!r}")
-
-        def resolve(self, model) -> ActivationSpec: return replace(self, layers=tuple(check_layers(model, self.layers)))
-        def to_dict(self) -> dict: return {**asdict(self), "layers": None if self.layers is None else list(self.layers)}
-        @classmethod
-        def from_dict(cls, d: Mapping) -> ActivationSpec:
-            extra = sorted(set(d) - {f.name for f in fields(cls)})
-            if extra: raise ValueError(f"unknown ActivationSpec field(s) {extra}")
-            return cls(**d)
-
-try: from layergroup_sae.files import atomic_csv, atomic_json, atomic_text, atomic_write
-except ImportError:  # stand-ins with the same signatures
-    def atomic_write(path, write):
-        path = Path(path); fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.tmp-"); os.close(fd)
-        try: write(Path(tmp)); os.replace(tmp, path)
-        except BaseException: Path(tmp).unlink(missing_ok=True); raise
-        return path
-    def atomic_text(path, text: str): return atomic_write(path, lambda p: p.write_text(text))
-    def atomic_json(path, obj, indent=1): return atomic_text(path, json.dumps(obj, indent=indent))
-    def atomic_csv(df, path): return atomic_write(path, lambda p: df.to_csv(p, index=False))
 
 # %% ../nbs/09_experiment.ipynb #498f24d8
 class ConfigError(ValueError):
@@ -295,8 +257,8 @@ def _token_batches(cfg: ExperimentConfig, model, split: str, batch_size: int | N
 def _distances(cfg: ExperimentConfig, model, spec: ActivationSpec) -> LayerDistances:
     "The config's layer distances: `grouping.distance_tokens` training tokens (means from held-out tokens when centring)."
     g = cfg.grouping
-    return layer_distances(model, _token_batches(cfg, model, "train"), spec.layers, metric=g.metric, center=g.center, n_tokens=g.distance_tokens,
-                           center_batches=_token_batches(cfg, model, "heldout") if g.center == "mean" else None, hook=spec.hook)
+    return layer_distances(model, _token_batches(cfg, model, "train"), metric=g.metric, center=g.center, n_tokens=g.distance_tokens,
+                           center_batches=_token_batches(cfg, model, "heldout") if g.center == "mean" else None, spec=spec)
 
 def _check_out(cfg: ExperimentConfig):
     "`out` can be created and written in and, if it holds a run, that run's config is `cfg` (wherever the folder now is)."
@@ -368,8 +330,8 @@ def _stage_cache(cfg: ExperimentConfig, model, spec: ActivationSpec, out: Path) 
     try: complete = json.loads(mf.read_text()).get("complete", False) if mf.exists() else False
     except (OSError, ValueError): complete = False  # build_cache says what is wrong with it
     t = time.perf_counter()
-    cache = build_cache(out/"cache", model, _token_batches(cfg, model, "train", seed=1), n_tokens=cfg.train.n_tokens, layers=spec.layers,
-                        hook=spec.hook, exclude_bos=spec.exclude_bos, dtype=cfg.cache_dtype)
+    cache = build_cache(out/"cache", model, _token_batches(cfg, model, "train", seed=1), n_tokens=cfg.train.n_tokens, spec=spec,
+                        dtype=cfg.cache_dtype)  # the stream's dtype is the spec's; the storage dtype is the experiment's
     seconds = json.loads(cs.read_text())["seconds"] if cs.exists() else 0.0  # earlier runs' share of the cache
     if not complete: seconds += time.perf_counter() - t; atomic_json(cs, {"seconds": seconds})
     return cache, seconds

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_models.ipynb #6f7c7ad9
 from __future__ import annotations
-import contextlib, importlib.util, json, os, shutil, socket, tempfile, time, warnings
+import contextlib, importlib.util, json, os, shutil, socket, tempfile, warnings
 from pathlib import Path
 import torch
 
