@@ -223,7 +223,7 @@ def _add_config_flags(p: ArgumentParser, base: ExperimentConfig) -> ArgumentPars
             p.add_class_arguments(cls, f.name, skip=set(_train_owned()) if cls is TrainConfig else None)
             helps |= {f"{f.name}.{k}": v for k, v in _docs(cls).items()}
         else: p.add_argument(f"--{f.name}", type=top[f.name])
-    helps |= _docs(ExperimentConfig) | _HELP
+    helps |= {k: f"a YAML or JSON file of the {k} section ({v})" if k in _SECTIONS else v for k, v in _docs(ExperimentConfig).items()} | _HELP
     for a in p._actions:
         if a.dest in helps and a.dest not in ("config", "debug"): a.help = helps[a.dest]
     p.set_defaults({k: v for k, v in _flatten(base.to_dict()).items()})
