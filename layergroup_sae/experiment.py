@@ -4,137 +4,341 @@
 
 # %% ../nbs/09_experiment.ipynb #5b2ff44d
 from __future__ import annotations
-import argparse, json, math, os, sys, time
-from dataclasses import dataclass, asdict, field, fields
+import inspect, json, math, os, re, sys, tempfile, time
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence, get_type_hints
 import pandas as pd
 import plotly.graph_objects as go
 import torch
+from fastcore.docments import docments
+from jsonargparse import ActionConfigFile, ArgumentError, ArgumentParser
 from .models import load_model
 from .data import token_batches
-from .activations import build_cache
-from .distances import LayerDistances, layer_distances
-from .grouping import group_sweep, choose_n_groups, group_name
-from .training import TrainConfig, add_dataclass_flags, train_saes, suite_groups, load_run
-from .evaluation import evaluate, compare, model_flops_per_token, sae_train_flops_per_token
+from .files import atomic_csv, atomic_json, atomic_text, atomic_write
+from .activations import ActivationCache, ActivationSpec, build_cache
+from .distances import CENTERS, METRICS, LayerDistances, layer_distances
+from .grouping import METHODS, OBJECTIVES, choose_n_groups, group_name, group_sweep
+from .sae import SAEConfig
+from .training import TrainConfig, TrainedSAEs, suite_groups, train_saes
+from .evaluation import assemble, compare, evaluate, model_flops_per_token, sae_train_flops_per_token
 
 # %% auto #0
-__all__ = ['DEMO', 'PYTHIA_160M', 'SUMMARY_COLUMNS', 'ExperimentConfig', 'config_parser', 'parse_config', 'splice_map',
-           'run_experiment', 'seed_spread', 'experiment_figures', 'markdown_table', 'summary_table', 'report',
-           'load_experiment', 'distance_summary', 'main']
+__all__ = ['DEMO', 'PYTHIA_160M', 'SUMMARY_COLUMNS', 'ConfigError', 'DataConfig', 'GroupingConfig', 'EvalConfig',
+           'ExperimentConfig', 'config_parser', 'parse_config', 'check_experiment', 'splice_map', 'run_experiment',
+           'seed_spread', 'experiment_figures', 'markdown_table', 'summary_table', 'report', 'load_experiment',
+           'distance_summary', 'main']
 
 # %% ../nbs/09_experiment.ipynb #498f24d8
+class ConfigError(ValueError):
+    "A bad config value; `key` is its dotted name (`grouping.threshold`), which is also its command-line flag (`--grouping.threshold`)."
+    def __init__(self, key: str, msg: str): super().__init__(f"{key}: {msg}"); self.key, self.msg = key, msg
+
+def _check_ints(obj, names: Sequence[str], low: int = 1):
+    for f in names:
+        v = getattr(obj, f)
+        if isinstance(v, bool) or not isinstance(v, int) or v < low: raise ValueError(f"{f} must be an int >= {low}; got {v!r}")
+
+def _check_choice(obj, name: str, choices: Sequence[str]):
+    if getattr(obj, name) not in choices: raise ValueError(f"{name} must be one of {list(choices)}; got {getattr(obj, name)!r}")
+
+@dataclass
+class DataConfig:
+    "The model and the text every stage reads."
+    model: str | None = None  # None: the embedded default (SmolLM2-135M); else a local checkpoint folder or a hub name
+    corpus: str | None = None  # None: the embedded default corpus; else a text file/folder or a HF dataset name
+    ctx_len: int = 128  # tokens per row, BOS included (at least 3: BOS and two predicted tokens)
+    batch_size: int = 8  # rows per batch
+
+    def __post_init__(self):
+        _check_ints(self, ["ctx_len"], 3); _check_ints(self, ["batch_size"])
+        for f in ("model", "corpus"):
+            v = getattr(self, f)
+            if v is not None and (not isinstance(v, str) or not v.strip()): raise ValueError(f"{f} must be a name or a path, or None for the default; got {v!r}")
+
+@dataclass
+class GroupingConfig:
+    "How layers are compared and grouped (PAPER.md §3-4), and which groupings are trained."
+    distance_tokens: int = 8192  # tokens for the layer distances
+    metric: str = "angular"  # "angular" (the paper) or "cka"
+    center: str = "none"  # "none" (the paper) or "mean" (angular only)
+    method: str = "agglomerative"  # "agglomerative" (the paper) or "optimal"
+    objective: str = "amad"  # what "optimal" minimises: "amad", "weighted_amad" or "max"
+    threshold: float = 0.2  # AMAD threshold of the paper's rule, in (0, 1)
+    groupings: list[int] | None = None  # G values to train and evaluate (Ĝ is always added); None: every G
+
+    def __post_init__(self):
+        _check_ints(self, ["distance_tokens"])
+        _check_choice(self, "metric", METRICS); _check_choice(self, "center", CENTERS)
+        _check_choice(self, "method", METHODS); _check_choice(self, "objective", OBJECTIVES)
+        if self.metric == "cka" and self.center == "mean":
+            raise ValueError("center='mean' applies to the angular metric; CKA centres its Gram matrices itself")
+        t = self.threshold
+        if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t < 1: raise ValueError(f"threshold must be a number in (0, 1); got {t!r}")
+        g = self.groupings
+        if g is not None and (isinstance(g, (str, bytes)) or not g or any(isinstance(x, bool) or not isinstance(x, int) or x < 1 for x in g) or len(set(g)) != len(g)):
+            raise ValueError(f"groupings must be distinct G values >= 1 (a list), or None for every G; got {g!r}")
+
+@dataclass
+class EvalConfig:
+    "The evaluation on held-out text (PAPER.md §7)."
+    eval_tokens: int = 8192  # held-out positions
+    splice_bos: bool = False  # also replace the BOS position when splicing (PAPER §7.1's "all positions"); default: BOS kept clean
+    zero_ablation: bool = True  # zero-ablated forwards for ce_zero_ablation and ce_score (the first seed's are reused by the others)
+
+    def __post_init__(self):
+        _check_ints(self, ["eval_tokens"])
+        for f in ("splice_bos", "zero_ablation"):
+            if not isinstance(getattr(self, f), bool): raise ValueError(f"{f} must be True or False; got {getattr(self, f)!r}")
+
+_CACHE_DTYPES = ("", "float32", "float16", "bfloat16")
+_TRAIN_OWNED = {"seed": "seeds", "device": "device", "batch_tokens": "data.batch_size (one step = one batch of rows)",
+                "exclude_bos": "activations.exclude_bos"}  # TrainConfig fields the experiment sets itself
+
+def _train_owned() -> dict[str, str]: return {f.name: _TRAIN_OWNED[f.name] for f in fields(TrainConfig) if f.name in _TRAIN_OWNED}
+
 @dataclass
 class ExperimentConfig:
-    "Everything one Group-SAE experiment needs."
-    model: str | None = None  # None: the embedded default (SmolLM2-135M); else a local checkpoint or a hub name
-    corpus: str | None = None  # None: the embedded default corpus; else a text file/folder or a HF dataset name
-    layers: list[int] | None = None  # None: every layer
-    ctx_len: int = 128  # tokens per row (BOS included)
-    batch_size: int = 8  # rows per batch
-    distance_tokens: int = 8192  # tokens for the layer distances
-    center: str = "none"  # "none" (the paper) or "mean"
-    method: str = "agglomerative"  # grouping method: "agglomerative" (the paper) or "optimal"
-    objective: str = "amad"  # what "optimal" minimises
-    threshold: float = 0.2  # AMAD threshold of the paper's rule
-    groupings: list[int] | None = None  # G values to train and evaluate; None: all
-    n_latents: int | None = None  # SAE width; None: expansion_factor * d_model
-    expansion_factor: int = 16  # used when n_latents is None
-    k: int = 128  # active latents
-    train_tokens: int = 1_000_000  # token positions per SAE
-    lr: float | None = None  # None: 2e-4 / sqrt(n_latents / 2^14)
-    eval_tokens: int = 8192  # held-out positions for evaluation
-    seeds: list[int] = field(default_factory=lambda: [0])  # first: every SAE; others: baselines and the G-hat groups
+    "Everything one Group-SAE experiment needs: one section per stage, no field in two places."
+    data: DataConfig = field(default_factory=DataConfig)  # the model and the text
+    activations: ActivationSpec = field(default_factory=ActivationSpec)  # hook site, layers (None: all), BOS handling, stream dtype
+    grouping: GroupingConfig = field(default_factory=GroupingConfig)  # distances, groupings and the Ĝ rule
+    train: TrainConfig = field(default_factory=TrainConfig)  # the trainer's config (SAE shape included)
+    eval: EvalConfig = field(default_factory=EvalConfig)  # held-out evaluation
+    seeds: list[int] = field(default_factory=lambda: [0])  # first: every SAE; others: baselines and the Ĝ groups
     cache_dtype: str = "float16"  # on-disk activation cache shared by the seeds ("" to run the model once per seed)
     device: str | None = None  # None: cuda, then mps, then cpu
     out: str = "results"  # output folder
 
     def __post_init__(self):
-        for f in ("ctx_len", "batch_size", "distance_tokens", "k", "train_tokens", "eval_tokens", "expansion_factor"):
-            v = getattr(self, f)
-            if isinstance(v, bool) or not isinstance(v, int) or v <= 0: raise ValueError(f"{f} must be a positive int; got {v!r}")
-        if not 0 < self.threshold < 1: raise ValueError(f"threshold must be in (0, 1); got {self.threshold!r}")
-        if self.method not in ("agglomerative", "optimal"): raise ValueError(f"method must be 'agglomerative' or 'optimal'; got {self.method!r}")
-        if self.center not in ("none", "mean"): raise ValueError(f"center must be 'none' or 'mean'; got {self.center!r}")
-        if not self.seeds: raise ValueError("seeds must list at least one seed")
-        if self.cache_dtype not in ("", "float32", "float16", "bfloat16"): raise ValueError(f"cache_dtype must be '', float32, float16 or bfloat16; got {self.cache_dtype!r}")
+        for name, cls in _SECTIONS.items():
+            if not isinstance(getattr(self, name), cls): raise ValueError(f"{name} must be a {cls.__name__}; got {getattr(self, name)!r}")
+        s = self.seeds
+        if isinstance(s, (str, bytes)) or not s or any(isinstance(x, bool) or not isinstance(x, int) or x < 0 for x in s) or len(set(s)) != len(s):
+            raise ValueError(f"seeds must be a non-empty list of distinct ints >= 0; got {s!r}")
+        if self.cache_dtype not in _CACHE_DTYPES: raise ValueError(f"cache_dtype must be one of {list(_CACHE_DTYPES)}; got {self.cache_dtype!r}")
+        if self.device is not None:
+            try: torch.device(self.device)
+            except (RuntimeError, TypeError): raise ValueError(f"device must be a torch device (cpu, cuda, cuda:1, mps) or None; got {self.device!r}") from None
+        if not isinstance(self.out, str) or not self.out.strip(): raise ValueError(f"out must be a folder path; got {self.out!r}")
+        default = TrainConfig()
+        for f, owner in _train_owned().items():
+            if getattr(self.train, f) != getattr(default, f):
+                raise ValueError(f"train.{f} is set by {owner} in an experiment; leave it at {getattr(default, f)!r}")
 
-    def to_dict(self) -> dict: return asdict(self)
+    def to_dict(self) -> dict:
+        "The JSON-able nested dict `config.json` holds."
+        d = {name: (s.to_dict() if hasattr(s, "to_dict") else asdict(s)) for name in _SECTIONS for s in [getattr(self, name)]}
+        d["train"] = {k: v for k, v in d["train"].items() if k not in _TRAIN_OWNED}
+        return {**d, "seeds": list(self.seeds), "cache_dtype": self.cache_dtype, "device": self.device, "out": self.out}
+
     @classmethod
-    def from_dict(cls, d: dict) -> ExperimentConfig:
-        extra = sorted(set(d) - {f.name for f in fields(cls)})
-        if extra: raise ValueError(f"unknown ExperimentConfig field(s) {extra}")
-        return cls(**d)
+    def from_dict(cls, d: Mapping) -> ExperimentConfig:
+        "The config of `to_dict`'s layout, or of the flat layout of earlier versions; every error is a `ConfigError` naming its field."
+        d = _nest_flat(dict(d))
+        names = [f.name for f in fields(cls)]
+        extra = sorted(set(d) - set(names))
+        if extra: raise ConfigError(extra[0], f"unknown ExperimentConfig field(s) {extra}; accepted: {names}")
+        kw = {k: _section(k, v) if k in _SECTIONS else v for k, v in d.items()}
+        try: return cls(**kw)
+        except ValueError as e: raise _config_error("", e) from None
+
+_SECTIONS = {"data": DataConfig, "activations": ActivationSpec, "grouping": GroupingConfig, "train": TrainConfig, "eval": EvalConfig}
+_FLAT = {"model": "data", "corpus": "data", "ctx_len": "data", "batch_size": "data", "layers": "activations",
+         "distance_tokens": "grouping", "center": "grouping", "method": "grouping", "objective": "grouping", "threshold": "grouping",
+         "groupings": "grouping", "n_latents": "train", "expansion_factor": "train", "k": "train", "train_tokens": "train.n_tokens",
+         "lr": "train", "eval_tokens": "eval"}  # the flat config of earlier versions: field -> section (and new name)
+
+def _nest_flat(d: dict) -> dict:
+    "The flat layout of earlier versions nested into sections; a nested dict is returned as it is."
+    flat = [k for k in d if k in _FLAT]
+    if not flat: return d
+    mixed = [k for k in d if k in _SECTIONS]
+    if mixed: raise ConfigError(flat[0], f"the config mixes sections {mixed} with the flat fields of earlier versions {flat}; use sections")
+    out = {k: v for k, v in d.items() if k not in _FLAT}
+    for k in flat:
+        sec, _, new = _FLAT[k].partition(".")
+        out.setdefault(sec, {})[new or k] = d[k]
+    return out
+
+def _config_keys() -> set[str]:
+    "Every dotted field name of the config tree."
+    return {f.name for f in fields(ExperimentConfig)} | {f"{n}.{f.name}" for n, s in _SECTIONS.items() for f in fields(s)}
+
+def _config_error(section: str, e: Exception) -> ConfigError:
+    "`e` as a `ConfigError` keyed by the field its message starts with (else by the section)."
+    m = re.match(r"[A-Za-z_][\w.]*", str(e)); first = m.group(0) if m else ""
+    keys = _config_keys()
+    key = next((k for k in ([f"{section}.{first}"] if section else []) + [first] if k in keys), section or "config")
+    return ConfigError(key, str(e))
+
+def _section(name: str, v):
+    "One section from its dict (or as it is, when already built)."
+    cls = _SECTIONS[name]
+    if isinstance(v, cls): return v
+    if not isinstance(v, Mapping): raise ConfigError(name, f"must be a mapping of {cls.__name__} fields; got {v!r}")
+    if cls is TrainConfig:
+        own = sorted(set(v) & set(_train_owned()))
+        if own: raise ConfigError(f"train.{own[0]}", f"set by {_TRAIN_OWNED[own[0]]} in an experiment, not in train")
+    accepted = [f.name for f in fields(cls)]
+    extra = sorted(set(v) - set(accepted))
+    if extra: raise ConfigError(f"{name}.{extra[0]}", f"unknown {name} field(s) {extra}; accepted: {accepted}")
+    try: return cls.from_dict(dict(v)) if hasattr(cls, "from_dict") else cls(**v)
+    except (ValueError, TypeError) as e: raise _config_error(name, e) from None
 
 # %% ../nbs/09_experiment.ipynb #abac9736
-DEMO = ExperimentConfig(distance_tokens=8192, n_latents=1152, k=32, train_tokens=2**16, groupings=[1, 2, 3, 4, 6],
-                        eval_tokens=508, seeds=[0, 1], out="results/demo")
-PYTHIA_160M = ExperimentConfig(model="EleutherAI/pythia-160m-deduped", corpus="NeelNanda/pile-small-tokenized-2b", ctx_len=1024,
-                               batch_size=16, distance_tokens=10_000_000, expansion_factor=16, k=128, train_tokens=1_000_000_000,
-                               eval_tokens=1_000_000, seeds=[0], out="results/pythia-160m")
+DEMO = ExperimentConfig(grouping=GroupingConfig(distance_tokens=8192, groupings=[1, 2, 3, 4, 6]),
+                        train=TrainConfig(n_latents=1152, k=32, n_tokens=2**16), eval=EvalConfig(eval_tokens=508),
+                        seeds=[0, 1], out="results/demo")
+PYTHIA_160M = ExperimentConfig(data=DataConfig(model="EleutherAI/pythia-160m-deduped", corpus="NeelNanda/pile-small-tokenized-2b", ctx_len=1024, batch_size=16),
+                               grouping=GroupingConfig(distance_tokens=10_000_000), train=TrainConfig(expansion_factor=16, k=128, n_tokens=1_000_000_000),
+                               eval=EvalConfig(eval_tokens=1_000_000), seeds=[0], out="results/pythia-160m")
 
 # %% ../nbs/09_experiment.ipynb #8a880816
-def config_parser() -> argparse.ArgumentParser:
-    "argparse parser with one flag per `ExperimentConfig` field."
-    p = argparse.ArgumentParser(prog="layergroup-sae", description="Group-SAE: layer distances, groupings, SAEs and their evaluation.")
-    sub = p.add_subparsers(dest="command", required=True)
-    for name, help_ in [("run", "run the experiment"), ("demo", "run the CPU demo (DEMO config; flags override it)"),
-                        ("distances", "print the layer-distance summary only")]:
-        add_dataclass_flags(sub.add_parser(name, help=help_), ExperimentConfig, DEMO if name == "demo" else ExperimentConfig())
+_COMMANDS = {"run": "run (or resume) the experiment", "demo": "run the CPU demo: DEMO, with any flag overriding it",
+             "distances": "print the layer distances and the sweep's Ĝ; nothing is written"}
+_HELP = {"train.checkpoint_every": "steps between checkpoints; 0: a tenth of the run (an experiment always checkpoints, so a killed run resumes)",
+         "config": "a YAML or JSON file with the fields below, nested by section (a saved run's config.json works); later flags override it",
+         "debug": "show the traceback of an error instead of one line"}
+
+def _docs(cls) -> dict[str, str]:
+    try: return {k: v for k, v in docments(cls).items() if v and k != "return"}
+    except Exception: return {}  # no source to read the comments from (a class defined in a notebook)
+
+def _flatten(d: Mapping, prefix: str = "") -> dict:
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, Mapping): out.update(_flatten(v, f"{prefix}{k}."))
+        else: out[prefix + k] = v
+    return out
+
+def _add_config_flags(p: ArgumentParser, base: ExperimentConfig) -> ArgumentParser:
+    "One flag per field of the config tree (the TrainConfig fields the experiment sets itself left out), `--config` and `--debug`."
+    p.add_argument("--config", action=ActionConfigFile, help=_HELP["config"])
+    p.add_argument("--debug", action="store_true", help=_HELP["debug"])
+    top, helps = get_type_hints(ExperimentConfig), {}
+    for f in fields(ExperimentConfig):
+        if f.name in _SECTIONS:
+            cls = _SECTIONS[f.name]
+            p.add_class_arguments(cls, f.name, skip=set(_train_owned()) if cls is TrainConfig else None)
+            helps |= {f"{f.name}.{k}": v for k, v in _docs(cls).items()}
+        else: p.add_argument(f"--{f.name}", type=top[f.name])
+    helps |= {k: f"a YAML or JSON file of the {k} section ({v})" if k in _SECTIONS else v for k, v in _docs(ExperimentConfig).items()} | _HELP
+    for a in p._actions:
+        if a.dest in helps and a.dest not in ("config", "debug"): a.help = helps[a.dest]
+    p.set_defaults({k: v for k, v in _flatten(base.to_dict()).items()})
     return p
+
+def config_parser() -> ArgumentParser:
+    "The `layergroup-sae` parser: subcommands run, demo and distances, each with every config flag."
+    p = ArgumentParser(prog="layergroup-sae", description="Group-SAE: layer distances, groupings, SAEs and their evaluation.", exit_on_error=False)
+    sub = p.add_subcommands()
+    for name, help_ in _COMMANDS.items():
+        sp = ArgumentParser(prog=f"layergroup-sae {name}", description=help_, exit_on_error=False)
+        sub.add_subcommand(name, _add_config_flags(sp, DEMO if name == "demo" else ExperimentConfig()), help=help_)
+    return p
+
+def _plain(d):
+    "A parsed namespace as plain dicts, without jsonargparse's bookkeeping keys."
+    return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in d.items() if not k.startswith("__") and k not in ("config", "debug")}
 
 def parse_config(argv: Sequence[str]) -> tuple[str, ExperimentConfig]:
     "The command and its config from command-line arguments."
-    a = vars(config_parser().parse_args(list(argv)))
-    cmd = a.pop("command")
-    for k in ("groupings", "layers"):  # `--groupings none` means None, not [None]
-        if a.get(k) == [None]: a[k] = None
-    base = DEMO.to_dict() if cmd == "demo" else ExperimentConfig().to_dict()
-    return cmd, ExperimentConfig.from_dict({**base, **a})
+    ns = config_parser().parse_args(list(argv))
+    cmd = ns.subcommand
+    return cmd, ExperimentConfig.from_dict(_plain(ns[cmd].as_dict()))
 
 # %% ../nbs/09_experiment.ipynb #385b0c30
-def _atomic_text(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text); os.replace(tmp, path)
-
-def _atomic_csv(df: pd.DataFrame, path: Path):
-    tmp = path.with_name(f".{path.name}.tmp"); df.to_csv(tmp, index=False); os.replace(tmp, path)
-
 def _log(msg: str): print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
-def _distances(cfg: ExperimentConfig, model) -> LayerDistances:
-    "The config's layer distances: `distance_tokens` training tokens (means from held-out tokens when centring)."
-    tb = lambda split: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, cfg.batch_size, split=split)
-    return layer_distances(model, tb("train"), cfg.layers, center=cfg.center, n_tokens=cfg.distance_tokens,
-                           center_batches=tb("heldout") if cfg.center == "mean" else None)
+def _token_batches(cfg: ExperimentConfig, model, split: str, batch_size: int | None = None, seed: int = 0):
+    return token_batches(cfg.data.corpus, model.tokenizer, cfg.data.ctx_len, batch_size or cfg.data.batch_size, split=split, seed=seed)
 
-def _stage_distances(cfg: ExperimentConfig, model, out: Path) -> LayerDistances:
+def _distances(cfg: ExperimentConfig, model, spec: ActivationSpec) -> LayerDistances:
+    "The config's layer distances: `grouping.distance_tokens` training tokens (means from held-out tokens when centring)."
+    g = cfg.grouping
+    return layer_distances(model, _token_batches(cfg, model, "train"), metric=g.metric, center=g.center, n_tokens=g.distance_tokens,
+                           center_batches=_token_batches(cfg, model, "heldout") if g.center == "mean" else None, spec=spec)
+
+def _check_out(cfg: ExperimentConfig):
+    "`out` can be created and written in and, if it holds a run, that run's config is `cfg` (wherever the folder now is)."
+    out = Path(cfg.out).expanduser()
+    if out.exists() and not out.is_dir(): raise ConfigError("out", f"{out} exists and is not a folder")
+    p = out
+    while not p.exists(): p = p.parent
+    if not p.is_dir(): raise ConfigError("out", f"cannot create {out}: {p} is a file")
+    try: fd, tmp = tempfile.mkstemp(dir=p, prefix=".write-test-"); os.close(fd); os.unlink(tmp)
+    except OSError as e: raise ConfigError("out", f"cannot write in {p} ({e.strerror}); choose another folder") from None
+    cp = out/"config.json"
+    if not cp.exists(): return
+    try: old = ExperimentConfig.from_dict(json.loads(cp.read_text()))
+    except ValueError as e: raise ConfigError("out", f"{cp} is not an experiment config ({e}); use another folder or delete it") from None
+    if replace(old, out=cfg.out) != cfg: raise ConfigError("out", f"{out} holds an experiment with another config (see {cp}); use another folder or delete it")
+
+def _resolve(cfg: ExperimentConfig, model) -> ActivationSpec:
+    "The activation spec with the model's layers filled in and checked."
+    try: spec = cfg.activations.resolve(model)
+    except ValueError as e: raise ConfigError("activations.layers", str(e)) from None
+    if spec.hook != "resid_post" and "hook" not in {f.name for f in fields(SAEConfig)}:
+        raise ConfigError("activations.hook", f"SAEs of this version are trained and evaluated at resid_post only; got {spec.hook!r}")
+    return spec
+
+def check_experiment(cfg: ExperimentConfig, # the config (already checked field by field when it was built)
+                     model=None, # the loaded model; None: load `cfg.data.model`
+                     write: bool = True, # the run will write to `cfg.out` (False: `distances`, which writes nothing)
+                    ): # the loaded model
+    "Every check that needs the model or the file system, run before anything is written; raises `ConfigError` naming the field."
+    if write: _check_out(cfg)
+    if cfg.device is not None and torch.device(cfg.device).type in ("cuda", "mps"):
+        ok = torch.cuda.is_available() if torch.device(cfg.device).type == "cuda" else torch.backends.mps.is_available()
+        if not ok: raise ConfigError("device", f"{cfg.device} is not available on this machine")
+    if model is None:
+        try: model = load_model(cfg.data.model, device=cfg.device)
+        except (ValueError, OSError) as e: raise ConfigError("data.model", str(e)) from None  # OSError includes ConnectionError
+    spec = _resolve(cfg, model)
+    n = len(spec.layers) - 1  # the last layer keeps its own SAE: G runs over the others
+    if n < 1: raise ConfigError("activations.layers", f"an experiment needs at least 2 layers (the last one is not grouped); got {list(spec.layers)}")
+    bad = sorted(G for G in cfg.grouping.groupings or [] if G > n)
+    if bad: raise ConfigError("grouping.groupings", f"G must be in 1..{n} ({n} grouped layers: all {n + 1} but the last); got {bad}")
+    return model
+
+def _open_out(cfg: ExperimentConfig) -> Path:
+    "The output folder, created, with `config.json` written (after `check_experiment`)."
+    out = Path(cfg.out).expanduser(); out.mkdir(parents=True, exist_ok=True)
+    atomic_json(out/"config.json", cfg.to_dict())
+    return out
+
+def _stage_distances(cfg: ExperimentConfig, model, spec: ActivationSpec, out: Path) -> LayerDistances:
     p = out/"distances.json"
     if p.exists(): return LayerDistances.load(p)
-    d = _distances(cfg, model); d.save(p); return d
+    d = _distances(cfg, model, spec); d.save(p); return d
 
 def _stage_sweep(cfg: ExperimentConfig, dist: LayerDistances, out: Path) -> tuple[pd.DataFrame, int, list[int]]:
-    sweep = group_sweep(dist, methods=[cfg.method], objective=cfg.objective)
-    G_hat = choose_n_groups(sweep, cfg.threshold, cfg.method)
-    Gs = sorted(set(cfg.groupings or sweep.n_groups.tolist()) | {G_hat})
-    bad = sorted(set(Gs) - set(sweep.n_groups))
-    if bad: raise ValueError(f"groupings {bad} are out of range: G must be in 1..{sweep.n_groups.max()}")
+    "Every G's grouping, Ĝ, and the G values to train (those asked for, and Ĝ)."
+    g = cfg.grouping
+    sweep = group_sweep(dist, methods=[g.method], objective=g.objective)
+    G_hat = choose_n_groups(sweep, g.threshold, g.method)
+    Gs = sorted(set(g.groupings or sweep.n_groups.tolist()) | {G_hat})
     s = sweep.assign(chosen=sweep.n_groups == G_hat, trained=sweep.n_groups.isin(Gs))
-    _atomic_csv(s.assign(groups=s.groups.map(json.dumps), names=s.names.map(" ".join)), out/"sweep.csv")
+    atomic_csv(s.assign(groups=s.groups.map(json.dumps), names=s.names.map(" ".join)), out/"sweep.csv")
     return s, G_hat, Gs
+
+def _stage_cache(cfg: ExperimentConfig, model, spec: ActivationSpec, out: Path) -> tuple[ActivationCache | None, float]:
+    "The training activations on disk when several seeds share them, and the seconds it took to build (over every resumed run)."
+    if not cfg.cache_dtype or len(cfg.seeds) < 2: return None, 0.0
+    cs, mf = out/"cache_seconds.json", out/"cache"/"manifest.json"
+    try: complete = json.loads(mf.read_text()).get("complete", False) if mf.exists() else False
+    except (OSError, ValueError): complete = False  # build_cache says what is wrong with it
+    t = time.perf_counter()
+    cache = build_cache(out/"cache", model, _token_batches(cfg, model, "train", seed=1), n_tokens=cfg.train.n_tokens, spec=spec,
+                        dtype=cfg.cache_dtype)  # the stream's dtype is the spec's; the storage dtype is the experiment's
+    seconds = json.loads(cs.read_text())["seconds"] if cs.exists() else 0.0  # earlier runs' share of the cache
+    if not complete: seconds += time.perf_counter() - t; atomic_json(cs, {"seconds": seconds})
+    return cache, seconds
 
 def splice_map(groups: Sequence[Sequence[int]]) -> dict[int, str]:
     "Layer -> name of the SAE serving it under a grouping (its group's SAE, or its own for a singleton)."
     return {l: group_name(g) for g in groups for l in g}
-
-def _splice_all_rows(metrics: pd.DataFrame) -> pd.DataFrame:
-    "The splice-everything CE / KL of each grouping (and the baseline) as columns keyed by n_groups (baseline: NaN key -> its own row)."
-    r = metrics[metrics.layer < 0]
-    out = []
-    for _, x in r.iterrows():
-        G = int(x.group[2:]) if x.group.startswith("G=") else -1
-        out.append({"n_groups": G, "all_delta_ce_pct": x.delta_ce_pct, "all_kl": x.kl})
-    return pd.DataFrame(out, columns=["n_groups", "all_delta_ce_pct", "all_kl"])
 
 def _train_groups(sweep: pd.DataFrame, Gs: Sequence[int], layers: Sequence[int]) -> list[list[int]]:
     "Every SAE the groupings `Gs` need, plus a baseline for every layer (the last layer's SAE included)."
@@ -142,79 +346,97 @@ def _train_groups(sweep: pd.DataFrame, Gs: Sequence[int], layers: Sequence[int])
     rows = sweep.set_index("n_groups")
     return sorted(suite_groups([rows.groups[G] for G in Gs], grouped) + [[l] for l in layers if l not in grouped], key=lambda g: (g[0], len(g)))
 
+def _train_config(cfg: ExperimentConfig, spec: ActivationSpec, seed: int) -> TrainConfig:
+    "`cfg.train` with the fields the experiment sets itself: the seed, the device, the rows per step, BOS handling; checkpoints every tenth by default."
+    rows = cfg.data.batch_size * (cfg.data.ctx_len - 1)  # one step is one batch, from the model or from the cache alike
+    own = dict(seed=seed, device=cfg.device, batch_tokens=rows, exclude_bos=spec.exclude_bos)
+    tc = replace(cfg.train, **{k: v for k, v in own.items() if k in _train_owned()})
+    return tc if tc.checkpoint_every else replace(tc, checkpoint_every=max(1, tc.n_tokens // rows // 10))
+
+def _stage_train(cfg: ExperimentConfig, model, spec: ActivationSpec, groups: list[list[int]], seed: int,
+                 cache: ActivationCache | None, out: Path, progress: bool) -> TrainedSAEs:
+    tc = _train_config(cfg, spec, seed)
+    kw = dict(out_dir=out/"train"/f"seed{seed}", resume=True, progress=progress)
+    if "spec" in inspect.signature(train_saes).parameters: kw["spec"] = spec  # the trainer that records the spec
+    if cache is not None: return train_saes(None, cache.batches(tc.batch_tokens), groups, tc, layers=cache.layers, **kw)
+    return train_saes(model, _token_batches(cfg, model, "train", seed=1), groups, tc, **kw)
+
+def _stage_evaluate(cfg: ExperimentConfig, model, spec: ActivationSpec, saes: TrainedSAEs, assign: dict, seed: int,
+                    first: pd.DataFrame | None, out: Path, progress: bool) -> pd.DataFrame:
+    "One seed's evaluation rows (read back when already written); later seeds reuse the first seed's zero-ablation CE."
+    mp = out/f"metrics_seed{seed}.csv"
+    if mp.exists(): return pd.read_csv(mp).assign(seed=seed)
+    e = cfg.eval
+    _log(f"seed {seed}: evaluating {sum(len(s.cfg.layers) for s in saes.values())} (SAE, layer) pairs on {e.eval_tokens} held-out positions")
+    rows = max(1, min(cfg.data.batch_size, math.ceil(e.eval_tokens / (cfg.data.ctx_len - 1))))  # no batch larger than the budget
+    ev = evaluate(model, dict(saes), _token_batches(cfg, model, "heldout", rows), n_tokens=e.eval_tokens, zero_ablation=e.zero_ablation and first is None,
+                  splice_all=assign, progress=progress, splice_bos=e.splice_bos)
+    # the separate splice-all table of evaluation (evaluate(...).attrs["splice_all"]) is to be written next to this one
+    if first is not None and e.zero_ablation:  # the zero-ablation CE depends on the tokens only: reuse the first seed's
+        z = first[first.layer >= 0].groupby("layer").ce_zero_ablation.first()
+        ev["ce_zero_ablation"] = ev.layer.map(z)
+        ev["ce_score"] = (ev.ce_zero_ablation - ev.ce_spliced) / (ev.ce_zero_ablation - ev.ce_clean)
+    atomic_csv(ev, mp)
+    return ev.assign(seed=seed)
+
+def _splice_all_rows(metrics: pd.DataFrame) -> pd.DataFrame:
+    "The splice-everything CE / KL of each grouping (and the baseline) keyed by n_groups (baseline: -1)."
+    # to be replaced by evaluation's own splice-all table (one row per grouping) and its summary function
+    r = metrics[metrics.layer < 0]
+    out = [{"n_groups": int(x.group[2:]) if x.group.startswith("G=") else -1, "all_delta_ce_pct": x.delta_ce_pct, "all_kl": x.kl} for _, x in r.iterrows()]
+    return pd.DataFrame(out, columns=["n_groups", "all_delta_ce_pct", "all_kl"])
+
+def _stage_compare(cfg: ExperimentConfig, model, sweep: pd.DataFrame, saes: TrainedSAEs, metrics: pd.DataFrame,
+                   cache_seconds: float) -> tuple[pd.DataFrame, tuple[float, float]]:
+    "The comparison table of the first seed's suites, with the splice-all columns, and the FLOPs (A, T) it used."
+    s0 = cfg.seeds[0]
+    flops = (model_flops_per_token(model, cfg.data.ctx_len), sae_train_flops_per_token(model.cfg.d_model, saes[next(iter(saes))].cfg.n_latents, cfg.train.k))
+    timings = {**saes.timings}; timings["forward"] += cache_seconds  # the forward passes, from the model or into the cache
+    m0 = metrics[metrics.seed == s0]
+    table = compare(m0, sweep[sweep.trained], timings=timings, flops=flops)
+    sa = _splice_all_rows(m0)
+    sa.loc[sa.n_groups == -1, "n_groups"] = int(table[table.baseline].n_groups.iloc[0])
+    return table.merge(sa.drop_duplicates("n_groups"), on="n_groups", how="left"), flops
+
 # %% ../nbs/09_experiment.ipynb #8f71f654
 def run_experiment(cfg: ExperimentConfig, # what to run
                    progress: bool = True, # tqdm bars
+                   model=None, # the loaded model of `cfg.data.model`; None: load it
                   ) -> dict:
-    "Run (or resume) the whole Group-SAE experiment; returns the result tables."
-    out = Path(cfg.out); out.mkdir(parents=True, exist_ok=True)
-    cp = out/"config.json"
-    if cp.exists() and json.loads(cp.read_text()) != cfg.to_dict():
-        raise ValueError(f"{out} holds an experiment with another config (see {cp}); use another --out or delete it")
-    _atomic_text(cp, json.dumps(cfg.to_dict(), indent=1))
+    "Run (or resume) the whole Group-SAE experiment; returns the result tables. Nothing is written before `check_experiment` passes."
     t0 = time.perf_counter()
-    model = load_model(cfg.model, device=cfg.device)
-    layers = list(cfg.layers or range(model.cfg.n_layers))
+    model = check_experiment(cfg, model)
+    spec, out = _resolve(cfg, model), _open_out(cfg)
     _log(f"model {model.cfg.model_name}: {model.cfg.n_layers} layers, d_model {model.cfg.d_model}")
-    dist = _stage_distances(cfg, model, out); _log(f"distances: {dist}")
+    dist = _stage_distances(cfg, model, spec, out); _log(f"distances: {dist}")
     sweep, G_hat, Gs = _stage_sweep(cfg, dist, out)
-    _log(f"G-hat = {G_hat} at AMAD < {cfg.threshold}: {' '.join(sweep.set_index('n_groups').names[G_hat])}; training G = {Gs}")
-    tcfg = dict(n_tokens=cfg.train_tokens, n_latents=cfg.n_latents, expansion_factor=cfg.expansion_factor, k=cfg.k, lr=cfg.lr,
-                device=cfg.device, checkpoint_every=max(1, cfg.train_tokens // (cfg.batch_size * (cfg.ctx_len - 1)) // 10))
-    train_tb = lambda: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, cfg.batch_size, split="train", seed=1)
-    cache, cache_seconds = None, 0.0
-    if cfg.cache_dtype and len(cfg.seeds) > 1:  # the model runs once for every seed; its time is charged to the suites' wall-clock
-        cs, mf = out/"cache_seconds.json", out/"cache"/"manifest.json"
-        try: complete = json.loads(mf.read_text()).get("complete", False) if mf.exists() else False
-        except (OSError, ValueError): complete = False  # build_cache says what is wrong with it
-        t = time.perf_counter()
-        cache = build_cache(out/"cache", model, train_tb(), n_tokens=cfg.train_tokens, layers=layers, dtype=cfg.cache_dtype)
-        cache_seconds = json.loads(cs.read_text())["seconds"] if cs.exists() else 0.0  # earlier runs' share of the cache
-        if not complete: cache_seconds += time.perf_counter() - t; _atomic_text(cs, json.dumps({"seconds": cache_seconds}))
-    results, evals = {}, []
-    eval_rows = max(1, min(cfg.batch_size, math.ceil(cfg.eval_tokens / (cfg.ctx_len - 1))))  # no batch larger than the budget
-    held = lambda: token_batches(cfg.corpus, model.tokenizer, cfg.ctx_len, eval_rows, split="heldout")
     rows = sweep.set_index("n_groups")
+    _log(f"G-hat = {G_hat} at AMAD < {cfg.grouping.threshold}: {' '.join(rows.names[G_hat])}; training G = {Gs}")
+    cache, cache_seconds = _stage_cache(cfg, model, spec, out)
+    saes, evals = {}, []
     for i, seed in enumerate(cfg.seeds):
-        Gs_i = Gs if i == 0 else [G_hat]
-        groups = _train_groups(sweep, Gs_i, layers)
+        Gs_i = Gs if i == 0 else [G_hat]  # the first seed: every G asked for; the others: Ĝ (and the baselines)
+        groups = _train_groups(sweep, Gs_i, spec.layers)
         _log(f"seed {seed}: training {len(groups)} SAEs")
-        tc = TrainConfig(**tcfg, seed=seed)
-        if cache is not None: saes = train_saes(None, cache.batches(cfg.batch_size * (cfg.ctx_len - 1)), groups, tc, layers=cache.layers,
-                                                out_dir=out/"train"/f"seed{seed}", resume=True, progress=progress)
-        else: saes = train_saes(model, train_tb(), groups, tc, out_dir=out/"train"/f"seed{seed}", resume=True, progress=progress)
-        results[seed] = saes
-        mp = out/f"metrics_seed{seed}.csv"
-        if mp.exists(): ev = pd.read_csv(mp)
-        else:
-            _log(f"seed {seed}: evaluating {sum(len(g) for g in groups)} (SAE, layer) pairs on {cfg.eval_tokens} held-out positions")
-            assign = {"baseline": {l: f"L{l}" for l in layers}}
-            for G in Gs_i: assign[f"G={G}"] = {**assign["baseline"], **splice_map(rows.groups[G])}
-            ev = evaluate(model, dict(saes), held(), n_tokens=cfg.eval_tokens, zero_ablation=i == 0, splice_all=assign, progress=progress)
-            if i > 0:  # the zero-ablation CE depends on the tokens only: reuse the first seed's
-                z = evals[0][evals[0].layer >= 0].groupby("layer").ce_zero_ablation.first()
-                ev["ce_zero_ablation"] = ev.layer.map(z)
-                ev["ce_score"] = (ev.ce_zero_ablation - ev.ce_spliced) / (ev.ce_zero_ablation - ev.ce_clean)
-            _atomic_csv(ev, mp)
-        evals.append(ev.assign(seed=seed))
+        saes[seed] = _stage_train(cfg, model, spec, groups, seed, cache, out, progress)
+        assign = {"baseline": {l: group_name([l]) for l in spec.layers}}
+        for G in Gs_i: assign[f"G={G}"] = {**assign["baseline"], **splice_map(rows.groups[G])}
+        evals.append(_stage_evaluate(cfg, model, spec, saes[seed], assign, seed, evals[0] if evals else None, out, progress))
     metrics = pd.concat(evals, ignore_index=True)
-    s0 = cfg.seeds[0]
-    flops = (model_flops_per_token(model, cfg.ctx_len), sae_train_flops_per_token(model.cfg.d_model, results[s0][next(iter(results[s0]))].cfg.n_latents, cfg.k))
-    timings = {**results[s0].timings}; timings["forward"] += cache_seconds  # the forward passes, from the model or into the cache
-    table = compare(metrics[metrics.seed == s0], sweep[sweep.trained], timings=timings, flops=flops)
-    sa = _splice_all_rows(metrics[metrics.seed == s0])
-    sa.loc[sa.n_groups == -1, "n_groups"] = int(table[table.baseline].n_groups.iloc[0])
-    table = table.merge(sa.drop_duplicates("n_groups"), on="n_groups", how="left")
-    _atomic_csv(table, out/"comparison.csv")
+    table, flops = _stage_compare(cfg, model, sweep, saes[cfg.seeds[0]], metrics, cache_seconds)
     spread = seed_spread(metrics, sweep, G_hat) if len(cfg.seeds) > 1 else None
-    if spread is not None: _atomic_csv(spread, out/"seeds.csv")
-    figs = experiment_figures(table, cfg.threshold)
-    (out/"figures").mkdir(exist_ok=True)
-    for name, fig in figs.items():
-        tmp = out/"figures"/f".{name}.html.tmp"; fig.write_html(tmp, include_plotlyjs=True); os.replace(tmp, out/"figures"/f"{name}.html")
-    _atomic_text(out/"report.md", report(cfg, dist, sweep, G_hat, table, spread, flops, time.perf_counter() - t0))
+    figs = experiment_figures(table, cfg.grouping.threshold)
+    _write_results(out, table, spread, figs, report(cfg, dist, sweep, G_hat, table, spread, flops, time.perf_counter() - t0))
     _log(f"done in {time.perf_counter() - t0:.0f} s: {out}/report.md")
     return {"distances": dist, "sweep": sweep, "G_hat": G_hat, "metrics": metrics, "comparison": table, "seeds": spread, "figures": figs}
+
+def _write_results(out: Path, table: pd.DataFrame, spread: pd.DataFrame | None, figs: Mapping[str, go.Figure], text: str):
+    "comparison.csv, seeds.csv (several seeds), figures/*.html and report.md."
+    atomic_csv(table, out/"comparison.csv")
+    if spread is not None: atomic_csv(spread, out/"seeds.csv")
+    (out/"figures").mkdir(exist_ok=True)
+    for name, fig in figs.items(): atomic_write(out/"figures"/f"{name}.html", lambda p, fig=fig: fig.write_html(p, include_plotlyjs=True))
+    atomic_text(out/"report.md", text)
 
 # %% ../nbs/09_experiment.ipynb #571c2317
 def seed_spread(metrics: pd.DataFrame, # evaluate rows of every seed, with a `seed` column
@@ -222,7 +444,6 @@ def seed_spread(metrics: pd.DataFrame, # evaluate rows of every seed, with a `se
                 G_hat: int, # the chosen G
                ) -> pd.DataFrame: # one row per (seed, suite) and two spread rows
     "Mean FVU, ΔCE % and KL over grouped layers for the baseline and Ĝ, per seed, and their spread over seeds (max - min)."
-    from layergroup_sae.evaluation import assemble
     gh = sweep.set_index("n_groups").groups[G_hat]
     grouped = sorted({l for g in gh for l in g})
     rows = []
@@ -287,11 +508,11 @@ def summary_table(table: pd.DataFrame, # made by `compare` (with the splice-all 
 def report(cfg: ExperimentConfig, dist: LayerDistances, sweep: pd.DataFrame, G_hat: int, table: pd.DataFrame,
            spread: pd.DataFrame | None, flops: tuple[float, float], seconds: float) -> str:
     "The experiment's `report.md`."
-    t = summary_table(table, G_hat, bold=True)
+    t, g, tc = summary_table(table, G_hat, bold=True), cfg.grouping, cfg.train
     s = [f"# Group-SAE experiment: {dist.model_name}", "",
          f"{len(dist.layers)} layers; distances on {dist.n_tokens:,} tokens ({dist.metric}, centring {dist.center}, half-budget change {dist.convergence:.4f}); "
-         f"groupings by {cfg.method}; Ĝ = {G_hat} at AMAD < {cfg.threshold}. SAEs: {cfg.n_latents or cfg.expansion_factor} latents"
-         f"{'' if cfg.n_latents else ' × d_model'}, k = {cfg.k}, {cfg.train_tokens:,} training positions each; evaluation on {cfg.eval_tokens:,} held-out positions. "
+         f"groupings by {g.method}; Ĝ = {G_hat} at AMAD < {g.threshold}. SAEs: {tc.n_latents or tc.expansion_factor} latents"
+         f"{'' if tc.n_latents else ' × d_model'}, k = {tc.k}, {tc.n_tokens:,} training positions each; evaluation on {cfg.eval.eval_tokens:,} held-out positions. "
          f"A = {flops[0] / 1e6:.0f} MFLOPs/token, T = {flops[1] / 1e6:.2f} MFLOPs/token. Total time {seconds / 60:.1f} min.", "",
          "Means over the grouped layers (every layer but the last). FVU: pooled; FVU (SAELens): 1 - the per-token explained variance the paper reports; "
          "ΔCE %: CE increase with that layer spliced; ΔCE % all spliced: every layer replaced at once; cost: the suite's (G + 1 SAEs) cost over the per-layer suite's.", "",
@@ -316,26 +537,65 @@ def load_experiment(out: str | Path, # an experiment's output folder
             "seeds": pd.read_csv(out/"seeds.csv") if (out/"seeds.csv").exists() else None}
 
 # %% ../nbs/09_experiment.ipynb #9e9b0606
-def distance_summary(cfg: ExperimentConfig) -> str:
-    "Load the model, compute its layer distances on `cfg.distance_tokens` tokens, and describe them and the groupings in a few lines."
-    model = load_model(cfg.model, device=cfg.device)
+def distance_summary(cfg: ExperimentConfig, # data, activations and grouping are used
+                     model=None, # the loaded model of `cfg.data.model`; None: load it
+                    ) -> str:
+    "Compute the model's layer distances on `grouping.distance_tokens` tokens, and describe them and the groupings in a few lines."
+    model = check_experiment(cfg, model, write=False)
+    spec, g = _resolve(cfg, model), cfg.grouping
     t = time.perf_counter()
-    d = _distances(cfg, model)
+    d = _distances(cfg, model, spec)
     secs = time.perf_counter() - t
-    sweep = group_sweep(d, methods=[cfg.method], objective=cfg.objective).set_index("n_groups")
-    G = choose_n_groups(sweep.reset_index(), cfg.threshold, cfg.method)
+    sweep = group_sweep(d, methods=[g.method], objective=g.objective).set_index("n_groups")
+    G = choose_n_groups(sweep.reset_index(), g.threshold, g.method)
     D, L = d.D, len(d.layers)
     adj = [float(D[i, i + 1]) for i in range(L - 1)]
     lines = [f"{d}", f"{d.n_tokens} tokens in {secs:.1f} s ({d.n_tokens / secs:.0f} tokens/s, all {L} layers captured in one forward per batch)",
              f"adjacent layers: {min(adj):.3f}..{max(adj):.3f}; first vs last: {float(D[0, -1]):.3f}; largest: {float(D.max()):.3f}",
-             f"G-hat = {G} ({cfg.method}, AMAD < {cfg.threshold}): {' '.join(sweep.names[G])} + the last layer's own SAE "
+             f"G-hat = {G} ({g.method}, AMAD < {g.threshold}): {' '.join(sweep.names[G])} + the last layer's own SAE "
              f"= {sweep.n_saes[G]} SAEs instead of {L} (cost ratio {sweep.cost_ratio[G]:.3f})",
-             "AMAD by G: " + ", ".join(f"{g}: {a:.3f}" for g, a in sweep.amad.items() if g <= 12)]
+             "AMAD by G: " + ", ".join(f"{n}: {a:.3f}" for n, a in sweep.amad.items() if n <= 12)]
     return "\n".join(lines)
 
+def _expected(key: str) -> str:
+    "The type a flag takes, as the user writes it."
+    sec, _, name = key.partition(".")
+    try: t = get_type_hints(_SECTIONS[sec])[name] if name and sec in _SECTIONS else get_type_hints(ExperimentConfig)[sec]
+    except Exception: return "another value"
+    s = t.__name__ if isinstance(t, type) else str(t).replace("NoneType", "None")
+    return s + (" (YAML/JSON: [1, 2] for a list, null for None)" if "[" in s or "None" in s else "")
+
+def _cli_message(e: BaseException, argv: Sequence[str]) -> str:
+    "An error of the command line in one line, naming the flag."
+    if isinstance(e, ConfigError): return f"--{e.key}: {e.msg}"
+    msg = str(e)
+    m = re.match(r'Parser key "([^"]+)":\s*(.*)', msg, re.S)
+    if m and m.group(1) == "config": return "--config: " + " ".join(m.group(2).split())
+    if m:
+        got = re.search(r"(?:Given|Got) value:\s*(.*)", m.group(2))
+        return f"--{m.group(1)}: expected {_expected(m.group(1))}; got {got.group(1).strip() if got else m.group(2).splitlines()[0]!r}"
+    m = re.search(r"does not accept option '([^']+)'|Option '([^']+)' is not accepted", msg)
+    if m and "--config" in argv: return f"--config: unknown field {m.group(1) or m.group(2)!r} (the file's keys are the flags' names, nested by section)"
+    if msg.startswith("Problems parsing config"): return "--config: not valid YAML or JSON: " + " ".join(msg.removeprefix("Problems parsing config:").split())
+    return " ".join(msg.split())
+
+def _exit(status: int, msg: str):
+    print(f"layergroup-sae: error: {msg}", file=sys.stderr); raise SystemExit(status)
+
 def main(argv: Sequence[str] | None = None):
-    "The `layergroup-sae` command: `run`, `demo` or `distances` (see `--help`)."
-    cmd, cfg = parse_config(sys.argv[1:] if argv is None else argv)
-    if cmd == "distances": print(distance_summary(cfg)); return
-    res = run_experiment(cfg)
-    print((Path(cfg.out)/"report.md").read_text())
+    "The `layergroup-sae` command: `run`, `demo` or `distances` (see `--help`). A bad input is one line naming its flag and exit status 2; `--debug`: the traceback."
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    try:
+        cmd, cfg = parse_config(argv)
+        model = check_experiment(cfg, write=cmd != "distances")
+    except (ArgumentError, ValueError) as e:  # what the user asked for: the config, its files and folders, the model
+        if debug: raise
+        _exit(2, _cli_message(e, argv))
+    try:
+        if cmd == "distances": print(distance_summary(cfg, model)); return
+        run_experiment(cfg, model=model)
+        print((Path(cfg.out).expanduser()/"report.md").read_text())
+    except Exception as e:  # a failure while running: one line too, the traceback with --debug
+        if debug: raise
+        _exit(1, f"{type(e).__name__}: {' '.join(str(e).split())} (--debug shows the traceback)")

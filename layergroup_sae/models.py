@@ -93,6 +93,10 @@ def _in_hf_cache(name: str) -> bool:
     return isinstance(try_to_load_from_cache(name, "config.json"), str)
 
 # %% ../nbs/00_models.ipynb #226c2757
+def _looks_like_path(name: str) -> bool:
+    "Whether `name` can only be a filesystem path: absolute, relative (`./`, `../`, `~`), or with more slashes than a hub `org/name`."
+    return name.startswith(("/", "./", "../", "~")) or name in (".", "..") or name.count("/") > 1 or (os.sep != "/" and os.sep in name)
+
 def load_model(name: str | None = None, # None: the embedded default; a local HF checkpoint folder; or a Hugging Face hub name
                device: str | torch.device | None = None, # None: cuda, then mps, then cpu
                dtype: torch.dtype = torch.float32, # weights and activations dtype
@@ -106,7 +110,10 @@ def load_model(name: str | None = None, # None: the embedded default; a local HF
         path, hub_name, local = default_checkpoint(), DEFAULT_MODEL, True
     elif Path(name).expanduser().is_dir():
         path, local = Path(name).expanduser(), True; hub_name = str(path)
-        if not (path/"config.json").exists(): raise ValueError(f"name={name!r} is a folder but holds no config.json; expected a Hugging Face checkpoint folder")
+        if not (path/"config.json").exists(): raise ValueError(f"model {name!r} is a folder but holds no config.json; expected a Hugging Face checkpoint folder")
+    elif _looks_like_path(name):
+        what = "is a file, not a checkpoint folder" if Path(name).expanduser().exists() else "is no such local folder, and not a hub name ('org/name')"
+        raise ValueError(f"model {name!r} {what}; pass a Hugging Face checkpoint folder, a hub name, or None for the embedded default")
     else:
         if not _in_hf_cache(name) and not _hub_reachable():
             raise ConnectionError(
