@@ -23,7 +23,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from layergroup_sae.models import load_model
 from layergroup_sae.data import token_batches
-from layergroup_sae.activations import capture
+from layergroup_sae.activations import ActivationSpec, capture, capture_batch
 from layergroup_sae.distances import layer_distances
 from layergroup_sae.grouping import group_sweep, choose_n_groups
 from layergroup_sae.sae import TopKSAE, sparse_decode, to_dense
@@ -145,6 +145,17 @@ def bench_suites(model, acts: torch.Tensor, layers: list[int], reps_tokens: int)
                 per_layer_s=out["per-layer"], group_s=out["group"], ratio=out["per-layer"] / out["group"], ideal=len(layers) / (G + 1))
 
 
+def bench_capture(model, tokens: torch.Tensor, reps: int) -> list[dict]:
+    "All-layer capture with the early stop (no final norm, no unembedding) vs the same capture with the full forward."
+    spec = ActivationSpec()  # every layer, resid_post
+    rows = []
+    for name, logits in [("early stop", False), ("full forward", True)]:
+        sec = timeit(lambda: capture_batch(model, tokens, spec, logits=logits), reps)
+        rows.append(dict(capture=name, seconds=sec, tokens_per_s=tokens.numel() / sec))
+    for r in rows: r["speedup"] = r["tokens_per_s"] / rows[1]["tokens_per_s"]
+    return rows
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tokens", type=int, default=4096, help="activation rows per training step")
@@ -179,12 +190,17 @@ def main(argv=None):
     print(f"\n## 2. Decode, forward + backward, {a.tokens} tokens (median of {a.reps})\n")
     print(table(dec, ["k", "n_latents", "k_over_m", "sparse_s", "dense_s", "speedup"]))
 
+    cap_tokens = next(token_batches(None, model.tokenizer, ctx_len=128, batch_size=8))
+    cap = bench_capture(model, cap_tokens, a.reps)
+    print(f"\n## 5. Capture of all {L} layers, {cap_tokens.shape[0]} x {cap_tokens.shape[1]} tokens per forward (median of {a.reps})\n")
+    print(table(cap, ["capture", "seconds", "tokens_per_s", "speedup"]))
+
     su = bench_suites(model, acts, layers, a.suite_tokens)
     print(f"\n## 4. Suites on the same {a.suite_tokens} cached positions (n_latents {4 * d}, k 32)\n")
     print(table([su], ["L", "G_hat", "groups", "per_layer_s", "group_s", "ratio", "ideal"]))
     print(f"\nthe group suite trains {su['ratio']:.2f}x faster than the per-layer suite; the SAE count alone would give {su['ideal']:.2f}x")
     if a.json:
-        Path(a.json).write_text(json.dumps(dict(step=step_rows, decode=dec, suites=su), indent=1, default=float))
+        Path(a.json).write_text(json.dumps(dict(step=step_rows, decode=dec, capture=cap, suites=su), indent=1, default=float))
 
 
 if __name__ == "__main__":

@@ -4,13 +4,14 @@
 
 # %% ../nbs/01_data.ipynb #65bb1930
 from __future__ import annotations
-import hashlib, importlib.util, itertools, json, os, re, tempfile, warnings
+import hashlib, importlib.util, itertools, json, os, re, warnings
 from pathlib import Path
 from typing import Iterable, Iterator
 import numpy as np
 import pandas as pd
 import torch
 from .models import cache_dir, _hub_reachable
+from .files import atomic_write
 
 # %% auto #0
 __all__ = ['DEFAULT_CORPUS_PKG', 'SPLITS', 'default_corpus_path', 'gutenberg_books', 'paragraph_blocks', 'default_documents',
@@ -216,14 +217,7 @@ def _valid(c: dict) -> bool:
 
 def _atomic_save(arrays: dict[str, np.ndarray], path: Path, metadata: dict[str, str]):
     from safetensors.numpy import save_file
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".safetensors"); os.close(fd)
-    try:
-        save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, tmp, metadata=metadata)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600 files
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+    atomic_write(path, lambda t: save_file({k: np.ascontiguousarray(v) for k, v in arrays.items()}, str(t), metadata=metadata))
 
 def tokenized_corpus(source, # a local or in-memory source (see `iter_documents`)
                      tokenizer, # a Hugging Face tokenizer

@@ -4,18 +4,18 @@
 
 # %% ../nbs/03_distances.ipynb #d6586f0a
 from __future__ import annotations
-import json, math, os
-from dataclasses import dataclass, field, asdict
+import json, math
+from dataclasses import dataclass, asdict
 from pathlib import Path
 from typing import Iterable, Sequence
-import numpy as np
 import pandas as pd
 import torch
 from torch import Tensor
-from .activations import activation_batches, check_layers
+from .activations import ActivationSpec, activation_stream, running_mean
+from .files import atomic_json
 
 # %% auto #0
-__all__ = ['METRICS', 'CENTERS', 'LayerDistances', 'angular_sums', 'hsic1_matrix', 'layer_distances_from_acts', 'layer_means',
+__all__ = ['METRICS', 'CENTERS', 'layer_means', 'LayerDistances', 'angular_sums', 'hsic1_matrix', 'layer_distances_from_acts',
            'layer_distances']
 
 # %% ../nbs/03_distances.ipynb #10dbfdd2
@@ -29,12 +29,18 @@ class LayerDistances:
     n_tokens: int = 0  # tokens averaged over
     model_name: str = ""  # the model's name
     hook: str = "resid_post"  # hook site
+    exclude_bos: bool = True  # BOS positions left out (the activation spec's)
     convergence: float = float("nan")  # max |D(first half of the tokens) - D(all tokens)|
 
     def __post_init__(self):
         self.D = torch.as_tensor(self.D, dtype=torch.float64)
         L = len(self.layers)
         if self.D.shape != (L, L): raise ValueError(f"D must be [{L}, {L}] to match layers; got {tuple(self.D.shape)}")
+
+    @property
+    def spec(self) -> ActivationSpec:
+        "The activation spec the distances were computed from."
+        return ActivationSpec(self.hook, tuple(self.layers), self.exclude_bos)
 
     def to_frame(self) -> pd.DataFrame:
         "The matrix as a DataFrame indexed by layer."
@@ -45,8 +51,7 @@ class LayerDistances:
         path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
         d = {k: v for k, v in asdict(self).items() if k != "D"}
         d["D"] = [[round(float(v), 10) for v in row] for row in self.D.tolist()]
-        tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(json.dumps(d, indent=1)); os.replace(tmp, path)
-        return path
+        return atomic_json(path, d)
 
     @classmethod
     def load(cls, path: str | Path) -> "LayerDistances":
@@ -98,11 +103,13 @@ def layer_distances_from_acts(acts: Iterable[Tensor], # iterable of [L, n, d_mod
                               center: str = "none", # "none" (the paper) or "mean" (subtract `means`)
                               means: Tensor | None = None, # [L, d_model] per-layer means, required for center="mean"
                               cka_batch: int = 512, # tokens per CKA minibatch
-                              model_name: str = "", hook: str = "resid_post",
+                              model_name: str = "", # recorded in the result
+                              spec: ActivationSpec | None = None, # the activation spec of `acts`, recorded in the result (hook, BOS handling)
                              ) -> LayerDistances:
     "Stream activation batches into an [L, L] layer distance matrix (memory independent of `n_tokens`)."
     if metric not in METRICS: raise ValueError(f"metric must be one of {METRICS}; got {metric!r}")
     if center not in CENTERS: raise ValueError(f"center must be one of {CENTERS}; got {center!r}")
+    if metric == "cka" and center == "mean": raise ValueError("center='mean' applies to the angular metric only; linear CKA centres its Gram matrices itself (use center='none')")
     if center == "mean" and means is None: raise ValueError("center='mean' needs means: [L, d_model] per-layer means estimated on separate tokens (see `layer_means`)")
     if n_tokens <= 0: raise ValueError(f"n_tokens must be positive; got {n_tokens}")
     if metric == "cka" and cka_batch < 4: raise ValueError(f"cka_batch must be >= 4; got {cka_batch}")
@@ -139,8 +146,9 @@ def layer_distances_from_acts(acts: Iterable[Tensor], # iterable of [L, n, d_mod
     D = finish(sums, weight)
     conv = (finish(*snap) - D).abs().max().item() if snap is not None and snap[1] < weight else float("nan")
     L = D.shape[0]
-    return LayerDistances(D, list(layers) if layers is not None else list(range(L)), metric, center if metric == "angular" else "none",
-                          seen, model_name, hook, conv)
+    spec = spec or ActivationSpec()
+    return LayerDistances(D, list(layers) if layers is not None else list(range(L)), metric, center, seen, model_name, spec.hook,
+                          spec.exclude_bos, conv)
 
 def _cka_from_hsic(h: Tensor, w: int) -> Tensor:
     h = h / w
@@ -150,18 +158,7 @@ def _cka_from_hsic(h: Tensor, w: int) -> Tensor:
     return (D + D.T) / 2
 
 # %% ../nbs/03_distances.ipynb #2e160c3d
-def layer_means(acts: Iterable[Tensor], # iterable of [L, n, d_model]
-                n_tokens: int, # tokens to average over
-               ) -> Tensor: # [L, d_model] float64
-    "Per-layer mean activation over `n_tokens` tokens (float64 accumulation)."
-    total, seen = None, 0
-    for a in acts:
-        a = a[:, : n_tokens - seen]
-        s = a.double().sum(dim=1); total = s if total is None else total + s
-        seen += a.shape[1]
-        if seen >= n_tokens: break
-    if not seen: raise ValueError("acts is empty: cannot estimate layer means")
-    return total / seen
+layer_means = running_mean  # the per-layer mean of `activations` (one budgeted loop for means and norm factors)
 
 def layer_distances(model, # a TransformerLens bridge
                     batches: Iterable, # iterable of [batch, pos] token ids (the training split), or (tokens, attention_mask) pairs: padding is excluded
@@ -171,14 +168,16 @@ def layer_distances(model, # a TransformerLens bridge
                     n_tokens: int = 100_000, # tokens to average over (paper: 10M on GPUs)
                     center_batches: Iterable[Tensor] | None = None, # token batches to estimate the means (held-out), for center="mean"
                     center_tokens: int = 20_000, # tokens for the mean estimate
-                    hook: str = "resid_post", # hook site
+                    hook: str = "resid_post", # hook site (ignored when `spec` is given)
                     cka_batch: int = 512, # tokens per CKA minibatch
+                    spec: ActivationSpec | None = None, # what to capture; None: `hook` at `layers`, BOS excluded
                    ) -> LayerDistances:
-    "Layer-by-layer distance matrix of `model` on `n_tokens` tokens of `batches`, one forward per batch, BOS excluded."
-    layers = check_layers(model, layers)
+    "Layer-by-layer distance matrix of `model` on `n_tokens` tokens of `batches`, one forward per batch (activations from `activation_stream`)."
+    if metric == "cka" and center == "mean": raise ValueError("center='mean' applies to the angular metric only; linear CKA centres its Gram matrices itself (use center='none')")
+    spec = (spec or ActivationSpec(hook, None if layers is None else tuple(layers))).resolve(model)
     means = None
-    if center == "mean" and metric == "angular":
+    if center == "mean":
         if center_batches is None: raise ValueError("center='mean' needs center_batches: token batches (held-out split) to estimate each layer's mean")
-        means = layer_means(activation_batches(model, center_batches, layers, hook), center_tokens)
-    acts = activation_batches(model, batches, layers, hook, exclude_bos=True, n_tokens=n_tokens)
-    return layer_distances_from_acts(acts, n_tokens, layers, metric, center, means, cka_batch, model.cfg.model_name, hook)
+        means = layer_means(activation_stream(model, center_batches, spec), center_tokens)
+    acts = activation_stream(model, batches, spec, n_tokens=n_tokens)
+    return layer_distances_from_acts(acts, n_tokens, list(spec.layers), metric, center, means, cka_batch, model.cfg.model_name, spec)
