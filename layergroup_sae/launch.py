@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse, os, sys
 import torch
 from fastcore.imports import in_ipython
+from .activations import HOOKS, ActivationSpec
 from .distributed import DistComm, init_distributed
 from .grouping import parse_group_name
 from .training import TrainConfig, add_dataclass_flags, train_saes
@@ -27,6 +28,9 @@ def train_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model (default: the embedded SmolLM2-135M)")
     p.add_argument("--corpus", default=None, help="text file/folder or HF dataset (default: the embedded corpus)")
     p.add_argument("--cache", default=None, help="train from this activation cache folder instead of running a model")
+    p.add_argument("--hook", default=None, choices=sorted(HOOKS), help="hook site the SAEs read (default: resid_post, or the cache's)")
+    p.add_argument("--exclude-bos", default=None, type=lambda v: {"true": True, "false": False}[v.lower()], metavar="{true,false}",
+                   help="drop the BOS position of every row (default: true, or the cache's)")
     p.add_argument("--ctx-len", type=int, default=128); p.add_argument("--batch-size", type=int, default=8, help="rows per process")
     p.add_argument("--distribute-saes", action="store_true", help="shard the SAEs over processes (default: data parallelism)")
     p.add_argument("--out", required=True, help="output folder (checkpoints, SAEs, metrics)")
@@ -45,14 +49,16 @@ def main(argv=None):
         init_distributed(); comm = DistComm(distribute_saes=a.distribute_saes)
         if cfg.device is None and torch.cuda.is_available(): cfg.device = f"cuda:{torch.cuda.current_device()}"
     groups = [_group(g) for g in a.groups]
+    given = {k: v for k, v in (("hook", a.hook), ("exclude_bos", a.exclude_bos)) if v is not None}
+    spec = ActivationSpec(**given) if given else None  # None: the cache's own spec, or the default
     if a.cache:
         from layergroup_sae.activations import ActivationCache
-        res = train_saes(None, ActivationCache(a.cache), groups, cfg, out_dir=a.out, resume=a.resume, comm=comm, max_steps=a.max_steps)
+        res = train_saes(None, ActivationCache(a.cache), groups, cfg, spec=spec, out_dir=a.out, resume=a.resume, comm=comm, max_steps=a.max_steps)
     else:
         from layergroup_sae.models import load_model
         from layergroup_sae.data import token_batches
         model = load_model(a.model, device=cfg.device)
-        res = train_saes(model, token_batches(a.corpus, model.tokenizer, a.ctx_len, a.batch_size, split="train"), groups, cfg,
+        res = train_saes(model, token_batches(a.corpus, model.tokenizer, a.ctx_len, a.batch_size, split="train"), groups, cfg, spec=spec,
                          out_dir=a.out, resume=a.resume, comm=comm, max_steps=a.max_steps)
     if comm is None or comm.rank == 0:
         last = res.metrics[res.metrics.step == res.metrics.step.max()]

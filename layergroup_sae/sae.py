@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_sae.ipynb #f303c813
 from __future__ import annotations
-import hashlib, json, math, operator, os, shutil, tempfile, uuid
+import hashlib, json, math, operator
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Callable, Mapping, NamedTuple, Sequence
@@ -16,6 +16,7 @@ from fastcore.basics import patch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from .activations import HOOKS, hook_name
+from .files import atomic_dir
 
 # %% auto #0
 __all__ = ['SAE_FORMAT_VERSION', 'SAELENS_FORMAT_VERSION', 'SAEConfig', 'sparse_decode', 'to_dense', 'gather_pre_acts',
@@ -374,14 +375,6 @@ def init_b_dec(self: TopKSAE,
 # %% ../nbs/05_sae.ipynb #0588de8d
 SAE_FORMAT_VERSION = 1
 
-def _replace_dir(tmp: Path, dest: Path) -> None:
-    "Move the finished folder `tmp` to `dest`, replacing any existing folder there."
-    if dest.exists() and not dest.is_dir(): raise ValueError(f"{dest} exists and is not a folder")
-    old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}") if dest.exists() else None
-    if old is not None: os.replace(dest, old)
-    os.replace(tmp, dest)
-    if old is not None: shutil.rmtree(old, ignore_errors=True)
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -393,17 +386,12 @@ def save(self: TopKSAE,
          path: str | Path, # folder to write (created; replaced if it holds an SAE)
         ) -> Path:
     "Write `cfg.json` + `sae.safetensors` atomically; returns the folder."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
-    try:
+    def fill(tmp: Path):
         save_file({n: t.detach().contiguous().cpu() for n, t in self.state_dict().items()}, str(tmp/"sae.safetensors"))
         meta = {"format": "layergroup_sae.TopKSAE", "format_version": SAE_FORMAT_VERSION,
                 "sha256": _sha256(tmp/"sae.safetensors"), "config": self.cfg.to_dict()}
         (tmp/"cfg.json").write_text(json.dumps(meta, indent=1))
-        _replace_dir(tmp, path)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return atomic_dir(path, fill)
 
 @patch(cls_method=True)
 def load(cls: TopKSAE,
@@ -481,13 +469,8 @@ def export_saelens(self: TopKSAE,
                "metadata": {"sae_lens_version": SAELENS_FORMAT_VERSION, "sae_lens_training_version": SAELENS_FORMAT_VERSION,
                             "model_name": model_name, "hook_name": hook, "hook_head_index": None,
                             "layergroup_sae": {"layer": l, "group_layers": self.cfg.layers, "norm_scaling_factor_folded": s}}}
-        dest = path/hook
-        tmp = Path(tempfile.mkdtemp(dir=path, prefix=f".{dest.name}.tmp-"))
-        try:
+        def fill(tmp: Path, weights=weights, cfg=cfg):
             save_file({n: t.float().contiguous() for n, t in weights.items()}, str(tmp/"sae_weights.safetensors"))
             (tmp/"cfg.json").write_text(json.dumps(cfg, indent=1))
-            _replace_dir(tmp, dest)
-        finally:
-            if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-        out[l] = dest
+        out[l] = atomic_dir(path/hook, fill)
     return out

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #c77ccbfe
 from __future__ import annotations
-import itertools, json, math, os, pickle, shutil, time, warnings, zipfile, zlib
+import itertools, json, math, pickle, shutil, time, warnings, zipfile, zlib
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -12,8 +12,9 @@ import pandas as pd
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
-from .activations import DEFAULT_NORM_TOKENS, ActivationCache, capture, check_layers
+from .activations import DEFAULT_NORM_TOKENS, ActivationCache, ActivationSpec, activation_stream, norm_factors
 from .comm import Comm
+from .files import atomic_csv, atomic_dir, atomic_json, atomic_write, remove_leftovers
 from .grouping import group_name, validate_groups
 from .models import default_device
 from .sae import TopKSAE, SAEOutput
@@ -47,7 +48,6 @@ class TrainConfig:
     init_b_dec: str = "zeros"  # "zeros" (the reference code) or "geometric_median" (of the first batch)
     norm_tokens: int = DEFAULT_NORM_TOKENS  # positions used to estimate the norm scaling factors when `scales` is not given
     batch_tokens: int = 4096  # rows per step when training from an activation cache
-    exclude_bos: bool = True  # drop the BOS position of every row (its norm is an outlier)
     seed: int = 0  # SAE init, mixing draws and cache shuffling
     device: str | None = None  # SAE device; None: cuda, then mps, then cpu
     bf16: bool = False  # bfloat16 autocast for the SAEs on CUDA (ignored elsewhere)
@@ -75,6 +75,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: Mapping) -> TrainConfig:
         names = {f.name for f in fields(cls)}
+        if "exclude_bos" in d: raise ValueError("exclude_bos is not a TrainConfig field: BOS handling belongs to the activations, "
+                                                "pass train_saes(..., spec=ActivationSpec(exclude_bos=...))")
         extra = sorted(set(d) - names)
         if extra: raise ValueError(f"unknown TrainConfig field(s) {extra}; accepted: {sorted(names)}")
         return cls(**d)
@@ -196,10 +198,12 @@ def _span(g) -> list[int]:
 
 # %% ../nbs/06_training.ipynb #06f678b4
 class TrainedSAEs(dict):
-    "Trained SAEs keyed by group name, with the run's per-step `metrics`, `timings`, `scales`, `cfg` and `groups`."
-    def __init__(self, saes: Mapping[str, TopKSAE], metrics: pd.DataFrame, timings: dict, scales: dict, cfg: TrainConfig, groups: list):
+    "Trained SAEs keyed by group name, with the run's per-step `metrics`, `timings`, `scales`, `cfg`, `groups` and activation `spec`."
+    def __init__(self, saes: Mapping[str, TopKSAE], metrics: pd.DataFrame, timings: dict, scales: dict, cfg: TrainConfig, groups: list,
+                 spec: ActivationSpec | None = None):
         super().__init__(saes)
         self.metrics, self.timings, self.scales, self.cfg, self.groups = metrics, timings, scales, cfg, groups
+        self.spec = spec or ActivationSpec()
     @property
     def saes(self) -> dict: return dict(self)
     def __repr__(self) -> str:
@@ -207,47 +211,36 @@ class TrainedSAEs(dict):
 
 def _sae_seed(seed: int, name: str) -> int: return seed * 1_000_003 + zlib.crc32(name.encode())
 
-def _atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(json.dumps(obj, indent=1)); os.replace(tmp, path)
-
-def _finite_or_raise(acts: Tensor, layers: Sequence[int], step: int):
-    bad = ~torch.isfinite(acts).flatten(1).all(1)
-    if bool(bad.any()):
-        raise FloatingPointError(f"non-finite activations at layer(s) {[l for l, b in zip(layers, bad.tolist()) if b]} in step {step}; "
-                                 "training stopped, the last checkpoint (if any) is the last good state")
-
 # %% ../nbs/06_training.ipynb #fab7d921
+def _run_spec(model, batches, spec: ActivationSpec | None, run_layers: list[int]) -> ActivationSpec:
+    "The activation spec of the run: the caller's (or the cache's, or the default) with the run's layers; checked against a cache's own."
+    if isinstance(batches, ActivationCache):
+        if spec is not None: spec.check_matches(batches.spec, f"the activation cache at {batches.path}")
+        spec = batches.spec
+    spec = (spec or ActivationSpec()).with_layers(run_layers)
+    return spec.resolve(model) if model is not None else spec
+
 class _Source:
-    "Activation batches [n_layers, N, d] of `layers`, from a model + token batches, a cache, or activation batches of `have` layers."
-    def __init__(self, model, batches, layers: list[int], cfg: TrainConfig, have: Sequence[int] | None, comm: Comm):
-        self.model, self.layers, self.cfg, self.seconds = model, layers, cfg, 0.0
-        if model is not None:
-            check_layers(model, layers); self.it = iter(comm.shard(batches)); return
-        if isinstance(batches, ActivationCache):
-            have = batches.layers; batches = batches.batches(cfg.batch_tokens, shuffle=True, seed=cfg.seed)
-        if have is None: raise ValueError("layers must list the layers of the activation batches when model is None and batches is not an ActivationCache")
-        missing = sorted(set(layers) - set(have))
-        if missing: raise ValueError(f"the activation batches hold layers {list(have)}; the groups also need {missing}")
-        self.pos = [list(have).index(l) for l in layers]; self.it = iter(comm.shard(batches))
-    def skip(self, n: int):
-        for _ in range(n): next(self.it)
+    "This process's activation batches [n_layers, N, d] of the run, read through `activations.activation_stream`, with the model's forward seconds."
+    def __init__(self, model, batches, spec: ActivationSpec, cfg: TrainConfig, have: Sequence[int] | None, comm: Comm, skip: int = 0):
+        self.timed, self.seconds = model is not None, 0.0
+        share = lambda it: itertools.islice(comm.shard(it), skip, None)  # this process's share, less the batches a resumed run used (no forward)
+        if model is not None: self.it = activation_stream(model, batches, spec, batch_filter=share)
+        elif isinstance(batches, ActivationCache):
+            self.it = activation_stream(batches, spec=spec, batch_tokens=cfg.batch_tokens, shuffle=True, seed=cfg.seed, batch_filter=share)
+        else: self.it = activation_stream(batches, spec=spec, layers=have, batch_filter=share)
     def __iter__(self):
-        for b in self.it:
-            if self.model is None: yield b[self.pos] if self.pos != list(range(b.shape[0])) else b; continue
+        while True:
             t = time.perf_counter()
-            a = capture(self.model, b, self.layers, exclude_bos=self.cfg.exclude_bos)  # [n_layers, N, d_model]
-            self.seconds += time.perf_counter() - t
+            try: a = next(self.it)  # [n_layers, N, d_model]
+            except StopIteration: return
+            if self.timed: self.seconds += time.perf_counter() - t
             yield a
 
 def _estimate_scales(first: list[tuple[Tensor, list[int]]], n_tokens: int, comm: Comm) -> dict[int, float]:
-    "s_l = 1 / mean ||x_l|| over the first `n_tokens` global positions of the stream (float64), for the layers this process holds."
-    have = first[0][1]; tot = torch.zeros(len(have) + 1, dtype=torch.float64)
-    for i, (a, _) in enumerate(first):
-        n_all, offset = comm.positions(a.shape[1])
-        keep = max(0, min(a.shape[1], n_tokens - i * n_all - offset))
-        tot[:-1] += a[:, :keep].double().norm(dim=-1).sum(1); tot[-1] += keep
-    if comm.reduce is not None: tot = comm.reduce(tot)
-    return comm.gather_dict({l: (tot[-1] / tot[i]).item() for i, l in enumerate(have)})
+    "s_l = 1 / mean ||x_l|| over the first `n_tokens` global positions of the stream (`activations.norm_factors`), for the layers this process holds."
+    s = norm_factors((a for a, _ in first), n_tokens, positions=comm.positions, reduce=comm.reduce)
+    return comm.gather_dict({l: float(v) for l, v in zip(first[0][1], s)})
 
 # %% ../nbs/06_training.ipynb #8db7d283
 _RESUME = (False, True, "latest-good")
@@ -258,22 +251,22 @@ def _check_resume(resume) -> None:
         raise ValueError(f"resume must be one of {_RESUME}; got {resume!r}")
 
 def _save_checkpoint(ckdir: Path, step: int, state: dict, rows: list, keep: int, comm: Comm | None = None):
-    "Write `checkpoints/step_XXXXXXXX/` atomically: one state file per writing process, the metrics, then the `complete` marker."
+    "Write `checkpoints/step_XXXXXXXX/` all at once (`files.atomic_dir`): the state (one file per process under SAE sharding), the metrics, the `complete` marker."
     comm = comm or Comm()
     sharded = comm.world > 1 and not comm.data_parallel
-    tmp, dest = ckdir/f".tmp-step_{step:08d}", ckdir/f"step_{step:08d}"
-    if comm.writes():
-        ckdir.mkdir(parents=True, exist_ok=True); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
-    comm.barrier()
-    if sharded: torch.save(state, tmp/f"state_rank{comm.rank}.pt")
-    elif comm.writes(): torch.save(state, tmp/"state.pt")
-    comm.barrier()
-    if comm.writes():
+    dest = ckdir/f"step_{step:08d}"
+    part = lambda r: ckdir/f".{dest.name}.tmp-rank{r}.pt"  # a process's state, written beside the folder, moved in by the writer
+    if sharded: atomic_write(part(comm.rank), lambda t: torch.save(state, t)); comm.barrier()
+    def fill(tmp: Path):
+        if sharded:
+            for r in range(comm.world): shutil.move(part(r), tmp/f"state_rank{r}.pt")
+        else: torch.save(state, tmp/"state.pt")
         pd.DataFrame(rows).to_csv(tmp/"metrics.csv", index=False)
         (tmp/"complete").write_text(str(step))
-        if dest.exists(): shutil.rmtree(dest)
-        os.replace(tmp, dest)
+    if comm.writes():
+        atomic_dir(dest, fill)
         for old in sorted(ckdir.glob("step_*"))[:-keep]: shutil.rmtree(old, ignore_errors=True)
+        remove_leftovers(ckdir)  # temporary files of a killed write; nobody else writes here now
     comm.barrier()
 
 def _read_checkpoint(d: Path) -> tuple[dict, list]:
@@ -344,6 +337,7 @@ class _Run:
     saes: dict[str, TopKSAE]  # name -> SAE (this process's)
     opts: dict[str, torch.optim.Optimizer]  # name -> its optimizer
     scales: dict[int, float]  # layer -> norm scaling factor
+    spec: ActivationSpec  # what the activations are (hook site, BOS handling, the run's layers)
     gen: torch.Generator  # the mixing draws, in lock step on every process
     dev: torch.device  # where the SAEs live
     autocast: bool  # bfloat16 autocast
@@ -357,7 +351,8 @@ class _Run:
         "What a checkpoint saves."
         return {"saes": {k: v.state_dict() for k, v in self.saes.items()}, "opts": {k: o.state_dict() for k, o in self.opts.items()},
                 "gen": self.gen.get_state(), "step": self.step, "consumed": self.consumed, "scales": {str(l): s for l, s in self.scales.items()},
-                "timings": {**self.timings, "forward_done": self.timings["forward"]}, "groups": self.groups, "cfg": cfg.to_dict()}
+                "timings": {**self.timings, "forward_done": self.timings["forward"]}, "groups": self.groups, "cfg": cfg.to_dict(),
+                "spec": self.spec.to_dict()}
 
     def restore(self, state: dict, rows: list):
         "Continue from a checkpoint's state and metric rows."
@@ -366,15 +361,17 @@ class _Run:
         self.timings = {k: v for k, v in state["timings"].items() if k in ("forward", "tokens", "forward_done") or k in self.mine}
 
     def result(self, cfg: TrainConfig) -> TrainedSAEs:
-        return TrainedSAEs(self.saes, pd.DataFrame(self.rows), self.timings, self.scales, cfg, self.groups)
+        return TrainedSAEs(self.saes, pd.DataFrame(self.rows), self.timings, self.scales, cfg, self.groups, self.spec)
 
-def _previous_run(out_dir: Path | None, resume: bool | str, cfg: TrainConfig, groups: list[list[int]]) -> tuple[TrainedSAEs | None, tuple | None]:
+def _previous_run(out_dir: Path | None, resume: bool | str, cfg: TrainConfig, groups: list[list[int]],
+                  spec: ActivationSpec) -> tuple[TrainedSAEs | None, tuple | None]:
     "(a finished run in `out_dir` to return as it is, or None; the checkpoint to continue, or None), refusing other settings."
     if out_dir is None: return None, None
     if (out_dir/"run.json").exists():
         if not resume: raise ValueError(f"{out_dir} holds a finished run; pass resume=True to load it or choose another out_dir")
         done = load_run(out_dir)
         if done.cfg != cfg or done.groups != groups: raise ValueError(f"the finished run in {out_dir} has other settings or groups; choose another out_dir")
+        spec.check_matches(done.spec, f"the finished run in {out_dir}")
         return done, None
     ckdir = out_dir/"checkpoints"
     if not resume:
@@ -382,8 +379,11 @@ def _previous_run(out_dir: Path | None, resume: bool | str, cfg: TrainConfig, gr
             raise ValueError(f"{out_dir} holds checkpoints of an unfinished run; pass resume=True to continue it or choose another out_dir")
         return None, None
     ck = _load_checkpoint(ckdir, latest_good=resume == "latest-good")
-    if ck is not None and (ck[0]["groups"] != groups or TrainConfig.from_dict(ck[0]["cfg"]) != cfg):
+    if ck is None: return None, None
+    ck_cfg, ck_spec = _saved_cfg_and_spec(ck[0])
+    if ck[0]["groups"] != groups or ck_cfg != cfg:
         raise ValueError(f"the checkpoint in {out_dir} was made with other groups or settings; choose another out_dir")
+    spec.check_matches(ck_spec, f"the checkpoint in {out_dir}")
     return None, ck
 
 def _head_and_scales(stream: Iterator, cfg: TrainConfig, comm: Comm, scales: Mapping[int, float] | None, run_layers: list[int],
@@ -396,7 +396,6 @@ def _head_and_scales(stream: Iterator, cfg: TrainConfig, comm: Comm, scales: Map
             try: first.append(next(stream)); n += comm.positions(first[-1][0].shape[1])[0]
             except StopIteration: break
         if not first: raise ValueError("batches is empty: nothing to train on")
-        for i, (f, have) in enumerate(first): _finite_or_raise(f, have, i)
         return _estimate_scales(first, n_norm, comm), first
     missing = sorted(set(run_layers) - set(int(l) for l in scales))
     if missing: raise ValueError(f"scales lacks the factors of layers {missing}")
@@ -406,7 +405,7 @@ def _head_and_scales(stream: Iterator, cfg: TrainConfig, comm: Comm, scales: Map
     return {l: float(scales[l]) for l in run_layers}, first
 
 def _build_saes(names: list[str], groups: list[list[int]], mine: list[str], cfg: TrainConfig, scales: dict[int, float],
-                d: int | None, dev: torch.device) -> tuple[dict, dict]:
+                d: int | None, dev: torch.device, hook: str) -> tuple[dict, dict]:
     "This process's SAEs, each initialised from a seed of its own (the run's seed and its name), and their optimizers."
     saes, opts = {}, {}
     for name, g in zip(names, groups):
@@ -414,7 +413,7 @@ def _build_saes(names: list[str], groups: list[list[int]], mine: list[str], cfg:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(_sae_seed(cfg.seed, name))
             sae = TopKSAE(d, cfg.n_latents or cfg.expansion_factor * d, cfg.k, g, device=dev, k_aux=cfg.k_aux,
-                          dead_tokens=cfg.dead_tokens, aux_alpha=cfg.aux_alpha)
+                          dead_tokens=cfg.dead_tokens, aux_alpha=cfg.aux_alpha, hook=hook)
         sae.set_scales({l: scales[l] for l in g})
         saes[name], opts[name] = sae, make_optimizer(sae, cfg)
     return saes, opts
@@ -426,7 +425,7 @@ def _width(model, first: list, ck: tuple | None) -> int | None:
     saes = ck[0]["saes"] if ck is not None else {}
     return next(iter(saes.values()))["W_dec"].shape[1] if saes else None
 
-def _setup(model, batches, groups: list[list[int]], cfg: TrainConfig, layers, scales, ck: tuple | None, comm: Comm):
+def _setup(model, batches, groups: list[list[int]], cfg: TrainConfig, spec: ActivationSpec, layers, scales, ck: tuple | None, comm: Comm):
     "The run before its next step (fresh, or restored from the checkpoint `ck`), its activation source, the stream of batches, the batches already read."
     names = [group_name(g) for g in groups]
     comm.setup(groups)
@@ -434,15 +433,15 @@ def _setup(model, batches, groups: list[list[int]], cfg: TrainConfig, layers, sc
     run_layers = sorted({l for g in groups for l in g})
     if cfg.init_b_dec == "geometric_median" and comm.data_parallel:
         raise ValueError("init_b_dec='geometric_median' is not available under data parallelism; use 'zeros'")
-    src = _Source(model, batches, run_layers, cfg, layers, comm)  # _Source takes this process's share of the stream (once)
+    src = _Source(model, batches, spec, cfg, layers, comm, skip=ck[0]["consumed"] if ck is not None else 0)
     stream = (comm.exchange(a, run_layers) for a in src)  # (activations [n_layers, N, d], their layers) this process trains on
     if ck is None: scales, first = _head_and_scales(stream, cfg, comm, scales, run_layers, need_width=model is None)
     else: scales, first = {int(l): s for l, s in ck[0]["scales"].items()}, []
     dev = torch.device(cfg.device) if cfg.device else default_device()
-    saes, opts = _build_saes(names, groups, mine, cfg, scales, _width(model, first, ck), dev)
-    run = _Run(names, groups, mine, saes, opts, scales, torch.Generator().manual_seed(cfg.seed), dev, cfg.bf16 and dev.type == "cuda",
+    saes, opts = _build_saes(names, groups, mine, cfg, scales, _width(model, first, ck), dev, spec.hook)
+    run = _Run(names, groups, mine, saes, opts, scales, spec, torch.Generator().manual_seed(cfg.seed), dev, cfg.bf16 and dev.type == "cuda",
                timings={"forward": 0.0, "tokens": 0, **{n: 0.0 for n in mine}})
-    if ck is not None: run.restore(*ck); src.skip(run.consumed)
+    if ck is not None: run.restore(*ck)
     return run, src, stream, first
 
 # %% ../nbs/06_training.ipynb #e748bd3a
@@ -480,7 +479,8 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
                groups: Sequence[Sequence[int]], # the SAEs to train, each a contiguous run of layers, e.g. [[0], [1], [0, 1]]
                cfg: TrainConfig | None = None, # run settings; None: TrainConfig()
                *,
-               layers: Sequence[int] | None = None, # layers of plain activation batches (model None, not a cache)
+               spec: ActivationSpec | None = None, # hook site and BOS handling (its layers are the run's); None: a cache's own, else ActivationSpec()
+               layers: Sequence[int] | None = None, # the layers plain activation batches hold (model None, not a cache); None: 0..n-1
                scales: Mapping[int, float] | None = None, # layer -> norm scaling factor; None: estimated on cfg.norm_tokens
                out_dir: str | Path | None = None, # where checkpoints and the final SAEs go; None: keep in memory
                resume: bool | str = False, # continue the run in out_dir: True (a damaged newest checkpoint is an error), "latest-good" (fall back to the newest readable one)
@@ -496,9 +496,10 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
     if max_steps is not None and max_steps <= 0: raise ValueError(f"max_steps must be a positive int or None; got {max_steps!r}")
     groups = _run_groups(groups)
     out_dir = Path(out_dir) if out_dir is not None else None
-    done, ck = _previous_run(out_dir, resume, cfg, groups)
+    spec = _run_spec(model, batches, spec, sorted({l for g in groups for l in g}))
+    done, ck = _previous_run(out_dir, resume, cfg, groups, spec)
     if done is not None: return done
-    run, src, stream, first = _setup(model, batches, groups, cfg, layers, scales, ck, comm)
+    run, src, stream, first = _setup(model, batches, groups, cfg, spec, layers, scales, ck, comm)
     if dashboard and callback is None:
         from layergroup_sae.widgets import TrainingDashboard
         callback = TrainingDashboard()
@@ -511,8 +512,7 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
         if left <= 0: break
         if n_all > left:  # the last, partial step: keep the first `left` global positions
             acts = acts[:, : max(0, min(acts.shape[1], left - offset))]; n_all = left
-        acts = acts.to(run.dev)  # [n_layers, N, d_model]
-        _finite_or_raise(acts, have, run.step)
+        acts = acts.to(run.dev)  # [n_layers, N, d_model], finite (the stream checks)
         if run.total_steps is None: run.total_steps = max(math.ceil(left / n_all) + run.step, 1)
         step_rows = comm.gather_rows(_train_batch(run, acts, have, n_all, offset, cfg, comm))
         run.step += 1; run.consumed += 1; run.timings["tokens"] += n_all
@@ -547,17 +547,26 @@ def save_run(res: TrainedSAEs, out_dir: str | Path, comm: Comm | None = None) ->
     timings = comm.gather_dict(res.timings)
     comm.barrier()
     if comm.writes():
-        tmp = out_dir/".metrics.csv.tmp"; res.metrics.to_csv(tmp, index=False); os.replace(tmp, out_dir/"metrics.csv")
-        _atomic_json(out_dir/"run.json", {"cfg": res.cfg.to_dict(), "groups": res.groups, "names": [group_name(g) for g in res.groups],
-                                          "timings": timings, "scales": {str(l): s for l, s in res.scales.items()}})
+        atomic_csv(res.metrics, out_dir/"metrics.csv")
+        atomic_json(out_dir/"run.json", {"cfg": res.cfg.to_dict(), "spec": res.spec.to_dict(), "groups": res.groups,
+                                         "names": [group_name(g) for g in res.groups], "timings": timings,
+                                         "scales": {str(l): s for l, s in res.scales.items()}})
     comm.barrier()
     return out_dir
+
+def _saved_cfg_and_spec(meta: Mapping) -> tuple[TrainConfig, ActivationSpec]:
+    "The TrainConfig and ActivationSpec of a saved run or checkpoint; one saved before the spec existed kept exclude_bos in its config."
+    cfg = dict(meta["cfg"])
+    old_bos = cfg.pop("exclude_bos", True)
+    spec = ActivationSpec.from_dict(meta["spec"]) if "spec" in meta else ActivationSpec(exclude_bos=old_bos)
+    return TrainConfig.from_dict(cfg), spec
 
 def load_run(out_dir: str | Path, device: str | torch.device | None = None) -> TrainedSAEs:
     "A finished run written by `train_saes(..., out_dir=...)`."
     out_dir = Path(out_dir)
     if not (out_dir/"run.json").exists(): raise FileNotFoundError(f"no finished run in {out_dir} (run.json missing); resume it with train_saes(..., resume=True)")
     meta = json.loads((out_dir/"run.json").read_text())
+    cfg, spec = _saved_cfg_and_spec(meta)
     saes = {n: TopKSAE.load(out_dir/"saes"/n, device=device) for n in meta["names"]}
     return TrainedSAEs(saes, pd.read_csv(out_dir/"metrics.csv"), meta["timings"], {int(l): s for l, s in meta["scales"].items()},
-                       TrainConfig.from_dict(meta["cfg"]), meta["groups"])
+                       cfg, meta["groups"], spec)
