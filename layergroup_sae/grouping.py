@@ -8,13 +8,13 @@ import re
 from typing import Any, Sequence
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import torch
 
 # %% auto #0
-__all__ = ['PYTHIA_1B_DISTANCES', 'OBJECTIVES', 'METHODS', 'as_distance_matrix', 'group_name', 'parse_group_name',
-           'validate_groups', 'diameters', 'amad', 'weighted_amad', 'max_diameter', 'contiguous_groups', 'group_sweep',
-           'choose_n_groups', 'choose_for_budget', 'plot_distances', 'plot_amad_curve']
+__all__ = ['PYTHIA_1B_DISTANCES', 'OBJECTIVES', 'METHODS', 'CHOICES', 'as_distance_matrix', 'distance_layers', 'layer_name',
+           'group_name', 'parse_group_name', 'validate_groups', 'diameters', 'amad', 'weighted_amad', 'max_diameter',
+           'contiguous_groups', 'group_sweep', 'check_sweep', 'sweep_rows', 'choose_n_groups', 'choose_for_budget',
+           'sweep_choices', 'groups_at_threshold', 'group_table', 'suite_summary']
 
 # %% ../nbs/04_grouping.ipynb #f5ffc57b
 def _unpack(D: Any, # [L, L] numpy array, torch tensor, or an object with a `.D` attribute (e.g. `LayerDistances`)
@@ -42,6 +42,11 @@ def as_distance_matrix(D: Any, # [L, L] numpy array, torch tensor, or an object 
                       ) -> np.ndarray: # [L, L] float64, exactly symmetric, zero diagonal
     "Validate `D` and return it as a symmetric float64 numpy matrix."
     return _unpack(D)[0]
+
+def distance_layers(D: Any, # [L, L] numpy array, torch tensor, or an object with `.D` (and `.layers`)
+                   ) -> list[int]: # the layer index of each row
+    "The layer of each row of `D`: `D.layers` for a `LayerDistances`, else 0..L-1."
+    return _unpack(D)[1]
 
 # %% ../nbs/04_grouping.ipynb #022a30fb
 def _symmetric_from_lower(rows: list[list[float]]) -> np.ndarray:
@@ -75,15 +80,21 @@ PYTHIA_1B_DISTANCES = _symmetric_from_lower([
 # %% ../nbs/04_grouping.ipynb #78c0a908
 def _is_int(x) -> bool: return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
 
+def layer_name(layer: int, # a layer (block) index, e.g. 3
+              ) -> str:
+    "Name of one layer: 3 -> 'L3' (the name of the group [3])."
+    if not _is_int(layer) or layer < 0: raise ValueError(f"layer must be a non-negative int; got {layer!r}")
+    return f"L{int(layer)}"
+
 def group_name(group: Sequence[int], # increasing layer indices, e.g. [3, 4, 5]
               ) -> str:
     "Name of a group from its layers: 'L3-5', 'L7', or 'L0,2,4' when the layers are not consecutive."
     g = list(group)
     if not g or not all(_is_int(l) and l >= 0 for l in g) or any(b <= a for a, b in zip(g, g[1:])):
         raise ValueError(f"group must be a non-empty increasing list of non-negative ints; got {group!r}")
-    if len(g) == 1: return f"L{g[0]}"
-    if g[-1] - g[0] == len(g) - 1: return f"L{g[0]}-{g[-1]}"
-    return "L" + ",".join(str(l) for l in g)
+    if len(g) == 1: return layer_name(g[0])
+    if g[-1] - g[0] == len(g) - 1: return f"{layer_name(g[0])}-{g[-1]}"
+    return layer_name(g[0]) + "," + ",".join(str(l) for l in g[1:])
 
 def parse_group_name(name: str, # a name made by `group_name`: 'L3-5', 'L7' or 'L0,2,4'
                     ) -> list[int]:
@@ -98,60 +109,60 @@ def parse_group_name(name: str, # a name made by `group_name`: 'L3-5', 'L7' or '
     raise ValueError(f"name must look like 'L3-5', 'L7' or 'L0,2,4' (increasing layers); got {name!r}")
 
 # %% ../nbs/04_grouping.ipynb #4bbb6956
-def _check_groups(groups, layers: list[int], cover: bool, contiguous: bool) -> list[list[int]]:
-    "Shared checks; `cover`: every layer must be used; `contiguous`: each group a run of consecutive `layers`."
+def _fmt_layers(layers: list[int]) -> str:
+    return f"{layers[0]}..{layers[-1]}" if layers == list(range(layers[0], layers[-1] + 1)) else str(layers)
+
+def validate_groups(groups: Sequence[Sequence[int]], # e.g. [[0, 1], [2, 3, 4]]
+                    layers: Sequence[int] | None = None, # the layer indices being grouped, increasing, e.g. range(15); None: any non-negative layers
+                    cover: bool = True, # every layer must be in a group (layers=None: no gap between the first and the last group)
+                    allow_last_out: bool = False, # with cover: the last of `layers` may be left out (it gets its own SAE)
+                   ) -> list[list[int]]: # the groups as plain lists
+    "Check that `groups` are ordered, non-overlapping, contiguous runs of `layers` (covering them when `cover`); return them as lists."
     ok = isinstance(groups, (list, tuple)) and len(groups) > 0 and all(
         isinstance(g, (list, tuple, range, np.ndarray)) and len(g) > 0 and all(_is_int(l) for l in g) for g in groups)
-    if not ok: raise ValueError(f"groups must be a non-empty list of non-empty lists of ints; got {groups!r}")
+    if not ok: raise ValueError(f"groups must be a non-empty list of non-empty lists of ints, e.g. [[0, 1], [2, 3, 4]]; got {groups!r}")
     gs = [[int(l) for l in g] for g in groups]
-    pos = {l: i for i, l in enumerate(layers)}
-    bad = [l for g in gs for l in g if l not in pos]
-    if bad: raise ValueError(f"groups has layer {bad[0]} out of range: accepted layers are {_fmt_layers(layers)}; got {gs}")
+    if layers is not None:
+        layers = list(layers)
+        if not layers or not all(_is_int(l) for l in layers) or any(b <= a for a, b in zip(layers, layers[1:])):
+            raise ValueError(f"layers must be a non-empty increasing list of ints; got {layers!r}")
+        layers = [int(l) for l in layers]
+        pos = {l: i for i, l in enumerate(layers)}
+        bad = [l for g in gs for l in g if l not in pos]
+        if bad: raise ValueError(f"groups has layer {bad[0]} out of range: accepted layers are {_fmt_layers(layers)}; got {gs}")
+    else:
+        bad = [l for g in gs for l in g if l < 0]
+        if bad: raise ValueError(f"groups has layer {bad[0]} out of range: accepted layers are non-negative ints; got {gs}")
+        pos = {l: l for g in gs for l in g}
     seen = set()
     for g in gs:
         for l in g:
             if l in seen: raise ValueError(f"groups overlap: layer {l} is in more than one group; got {gs}")
             seen.add(l)
-    if cover and len(seen) < len(layers):
-        missing = [l for l in layers if l not in seen]
-        raise ValueError(f"groups skip layer(s) {missing}: every layer of {_fmt_layers(layers)} must be in exactly one group; got {gs}")
-    if contiguous:
-        for g in gs:
-            p = [pos[l] for l in g]
-            if p != list(range(p[0], p[0] + len(p))):
-                raise ValueError(f"groups must be contiguous runs of consecutive layers in increasing order; group {g} is not; got {gs}")
-        firsts = [pos[g[0]] for g in gs]
-        if firsts != sorted(firsts): raise ValueError(f"groups must be ordered by layer; got {gs}")
+    if cover:
+        span = layers if layers is not None else list(range(min(seen), max(seen) + 1))
+        missing = [l for l in span if l not in seen]
+        if layers is not None and allow_last_out and missing[-1:] == [layers[-1]]: missing = missing[:-1]
+        if missing:
+            last = f" (only the last, {layers[-1]}, may be left out)" if layers is not None and allow_last_out else ""
+            where = f"every layer of {_fmt_layers(span)} must be in exactly one group{last}" if layers is not None else \
+                    "the groups must leave no gap between their first and last layer (or pass cover=False)"
+            raise ValueError(f"groups skip layer(s) {missing}: {where}; got {gs}")
+    for g in gs:
+        p = [pos[l] for l in g]
+        if p != list(range(p[0], p[0] + len(p))):
+            raise ValueError(f"groups must be contiguous runs of consecutive layers in increasing order, like [3, 4, 5]; group {g} is not; got {gs}")
+    firsts = [pos[g[0]] for g in gs]
+    if firsts != sorted(firsts): raise ValueError(f"groups must be ordered by layer; got {gs}")
     return gs
-
-def _fmt_layers(layers: list[int]) -> str:
-    return f"{layers[0]}..{layers[-1]}" if layers == list(range(layers[0], layers[-1] + 1)) else str(layers)
-
-def validate_groups(groups: Sequence[Sequence[int]], # e.g. [[0, 1], [2, 3, 4]]
-                    layers: Sequence[int], # the layer indices to be partitioned, increasing, e.g. range(15)
-                   ) -> list[list[int]]:
-    "Check that `groups` splits `layers` into ordered, non-overlapping, contiguous runs covering every layer; return them as lists."
-    layers = list(layers)
-    if not layers or not all(_is_int(l) for l in layers) or any(b <= a for a, b in zip(layers, layers[1:])):
-        raise ValueError(f"layers must be a non-empty increasing list of ints; got {layers!r}")
-    return _check_groups(groups, [int(l) for l in layers], cover=True, contiguous=True)
 
 # %% ../nbs/04_grouping.ipynb #1c7e5c71
-def _check_grouping(groups, layers: list[int]) -> list[list[int]]:
-    "Ordered, non-overlapping, contiguous groups covering every layer, except that the last layer may be left out."
-    gs = _check_groups(groups, layers, cover=False, contiguous=True)
-    used = {l for g in gs for l in g}
-    missing = [l for l in layers[:-1] if l not in used]
-    if missing: raise ValueError(f"groups skip layer(s) {missing}: every layer of {_fmt_layers(layers)} must be in exactly one group "
-                                 f"(only the last, {layers[-1]}, may be left out); got {gs}")
-    return gs
-
 def diameters(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistances`)
               groups: Sequence[Sequence[int]], # ordered contiguous groups covering every layer (the last may be left out)
              ) -> list[float]: # one diameter per group
     "Largest within-group distance of each group (0 for a single layer)."
     M, layers = _unpack(D)
-    gs = _check_grouping(groups, layers)
+    gs = validate_groups(groups, layers, allow_last_out=True)
     row = {l: i for i, l in enumerate(layers)}
     return [float(M[np.ix_(r, r)].max()) for r in ([row[l] for l in g] for g in gs)]
 
@@ -165,8 +176,8 @@ def weighted_amad(D: Any, # [L, L] distance matrix
                   groups: Sequence[Sequence[int]], # ordered contiguous groups (the last layer may be left out)
                  ) -> float:
     "Size-weighted AMAD: sum over groups of |g| * D_g, divided by the number of grouped layers."
-    d = diameters(D, groups)
-    return float(sum(len(g) * x for g, x in zip(groups, d)) / sum(len(g) for g in groups))
+    d, gs = diameters(D, groups), validate_groups(groups)  # the same groups, as lists
+    return float(sum(len(g) * x for g, x in zip(gs, d)) / sum(len(g) for g in gs))
 
 def max_diameter(D: Any, # [L, L] distance matrix
                  groups: Sequence[Sequence[int]], # ordered contiguous groups (the last layer may be left out)
@@ -247,12 +258,14 @@ def _check_choice(value, name: str, accepted: Sequence[str]) -> str:
 
 def contiguous_groups(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistances`)
                       n_groups: int, # G, in 1..L
-                      method: str = "optimal", # "optimal" (exact DP) or "agglomerative" (the paper's complete linkage, adjacent merges only)
-                      objective: str = "amad", # what "optimal" minimises: "amad", "weighted_amad" or "max"
+                      method: str = "agglomerative", # "agglomerative" (the paper's complete linkage, adjacent merges only) or "optimal" (exact DP)
+                      objective: str = "amad", # what "optimal" minimises: "amad", "weighted_amad" or "max" (agglomerative: "amad" only)
                      ) -> list[list[int]]: # G contiguous, ordered groups of layer indices covering every layer of D
     "Split all layers of `D` into `n_groups` contiguous groups."
     M, layers = _unpack(D); L = len(M)
     _check_choice(method, "method", METHODS); _check_choice(objective, "objective", OBJECTIVES)
+    if method == "agglomerative" and objective != "amad":
+        raise ValueError(f"objective applies to method='optimal' (the agglomerative method always uses complete linkage); got objective={objective!r} with method='agglomerative'")
     if not _is_int(n_groups) or not 1 <= n_groups <= L: raise ValueError(f"n_groups must be an int in 1..{L} (the number of layers); got {n_groups!r}")
     rows = _optimal(M, [int(n_groups)], objective)[n_groups] if method == "optimal" else _agglomerative(M)[n_groups]
     return [[layers[r] for r in g] for g in rows]
@@ -285,14 +298,18 @@ def group_sweep(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistanc
     return pd.DataFrame(rows)
 
 # %% ../nbs/04_grouping.ipynb #92eddeda
-def _check_sweep(sweep: pd.DataFrame) -> pd.DataFrame:
+def check_sweep(sweep: pd.DataFrame, # made by `group_sweep`
+               ) -> pd.DataFrame: # the same table
+    "Refuse anything that is not a sweep table (a non-empty DataFrame with columns method, n_groups, amad, cost_ratio)."
     if not isinstance(sweep, pd.DataFrame) or sweep.empty or not {"method", "n_groups", "amad", "cost_ratio"} <= set(sweep.columns):
         raise ValueError("sweep must be a non-empty DataFrame made by group_sweep (columns method, n_groups, amad, cost_ratio)")
     return sweep
 
-def _method_rows(sweep: pd.DataFrame, method: str) -> pd.DataFrame:
+def sweep_rows(sweep: pd.DataFrame, # made by `group_sweep`
+               method: str, # one of the sweep's methods
+              ) -> pd.DataFrame: # its rows, by increasing G
     "The sweep's rows for `method`, by increasing G."
-    rows = _check_sweep(sweep)[sweep["method"] == method]
+    rows = check_sweep(sweep)[sweep["method"] == method]
     if rows.empty: raise ValueError(f"method must be one of the sweep's methods {sorted(set(sweep['method']))}; got {method!r}")
     return rows.sort_values("n_groups")
 
@@ -303,66 +320,71 @@ def choose_n_groups(sweep: pd.DataFrame, # made by `group_sweep`
     "The smallest G whose AMAD is below `threshold` (the paper's rule)."
     if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 < threshold < 1:
         raise ValueError(f"threshold must be a number in (0, 1); got {threshold!r}")
-    rows = _method_rows(sweep, method)
+    rows = sweep_rows(sweep, method)
     below = rows[rows["amad"] < threshold]
     if below.empty: raise ValueError(f"no G has AMAD < threshold={threshold} (smallest AMAD {rows['amad'].min():.3f})")
     return int(below["n_groups"].iloc[0])
 
 def choose_for_budget(sweep: pd.DataFrame, # made by `group_sweep`
                       max_cost_ratio: float, # largest affordable n_saes / L, in (0, 1]
-                      method: str = "optimal", # which method's rows to use
+                      method: str = "agglomerative", # which method's rows to use (as for `choose_n_groups`)
                      ) -> int:
     "The G with the lowest AMAD among those with cost_ratio <= max_cost_ratio (smallest G on ties)."
     if not isinstance(max_cost_ratio, (int, float)) or isinstance(max_cost_ratio, bool) or not max_cost_ratio > 0:
         raise ValueError(f"max_cost_ratio must be a positive number; got {max_cost_ratio!r}")
-    rows = _method_rows(sweep, method)
+    rows = sweep_rows(sweep, method)
     ok = rows[rows["cost_ratio"] <= max_cost_ratio + 1e-12]
     if ok.empty: raise ValueError(f"max_cost_ratio={max_cost_ratio} is below the cheapest grouping's cost ratio {rows['cost_ratio'].min():.3f}")
     return int(ok["n_groups"].iloc[int(np.argmin(ok["amad"].to_numpy()))])  # argmin: the first, i.e. smallest, G on ties
 
-# %% ../nbs/04_grouping.ipynb #14fb6f75
-def plot_distances(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistances`)
-                   groups: Sequence[Sequence[int]] | None = None, # contiguous groups of layer indices to outline
-                   layers: Sequence[int] | None = None, # layer label of each row; default D.layers or 0..L-1
-                   title: str = "Layer distances", # figure title
-                  ) -> go.Figure:
-    "Heatmap of the layer distance matrix with each group outlined along the diagonal."
-    M, default_layers = _unpack(D)
-    layers = default_layers if layers is None else [int(l) for l in layers]
-    if len(layers) != len(M): raise ValueError(f"layers must have one entry per row of D ({len(M)}); got {len(layers)}")
-    labels = [str(l) for l in layers]
-    fig = go.Figure(go.Heatmap(z=M, x=labels, y=labels, colorscale="Viridis", zmin=0, colorbar=dict(title="distance"),
-                               hovertemplate="layers %{y} and %{x}<br>distance %{z:.3f}<extra></extra>"))
-    if groups is not None:
-        pos = {l: i for i, l in enumerate(layers)}
-        for g in _check_groups(groups, layers, cover=False, contiguous=True):
-            a, b = pos[g[0]] - 0.5, pos[g[-1]] + 0.5
-            fig.add_shape(type="rect", x0=a, x1=b, y0=a, y1=b, name=group_name(g), line=dict(color="white", width=2))
-    fig.update_xaxes(title="layer", type="category", constrain="domain")
-    fig.update_yaxes(title="layer", type="category", autorange="reversed", scaleanchor="x", scaleratio=1, constrain="domain")
-    fig.update_layout(title=title, width=560, height=520, plot_bgcolor="white")
-    return fig
+# %% ../nbs/04_grouping.ipynb #61c0db0a
+CHOICES = ("agglomerative", "optimal", "optimal/weighted_amad", "optimal/max")
 
-# %% ../nbs/04_grouping.ipynb #e5fabdc1
-def plot_amad_curve(sweep: pd.DataFrame, # made by `group_sweep`
-                    threshold: float | None = 0.2, # AMAD threshold to draw and apply; None: neither
-                    title: str = "AMAD vs number of groups", # figure title
-                   ) -> go.Figure:
-    "AMAD against G for each method in the sweep, with the threshold line and the chosen G marked."
-    fig = go.Figure()
-    methods = list(dict.fromkeys(_check_sweep(sweep)["method"]))
-    for m in methods:
-        r = _method_rows(sweep, m)
-        fig.add_trace(go.Scatter(x=r["n_groups"], y=r["amad"], mode="lines+markers", name=m,
-                                 customdata=np.stack([r["names"].map(" ".join), r["cost_ratio"]], axis=1),
-                                 hovertemplate="G = %{x}, AMAD %{y:.3f}<br>cost ratio %{customdata[1]:.2f}<br>%{customdata[0]}<extra>" + m + "</extra>"))
-    if threshold is not None:
-        fig.add_hline(y=threshold, line=dict(dash="dash", color="gray"), annotation_text=f"threshold {threshold}")
-        for m in methods:
-            G = choose_n_groups(sweep, threshold, m); a = float(_method_rows(sweep, m).set_index("n_groups")["amad"][G])
-            fig.add_trace(go.Scatter(x=[G], y=[a], mode="markers", name=f"Ĝ = {G} ({m})",
-                                     marker=dict(symbol="star", size=14, line=dict(width=1, color="black"))))
-    fig.update_xaxes(title="number of groups G", dtick=1 if sweep["n_groups"].max() <= 16 else 2)
-    fig.update_yaxes(title="AMAD", rangemode="tozero")
-    fig.update_layout(title=title, width=640, height=420)
-    return fig
+def _parse_choice(choice: str) -> tuple[str, str]:
+    "'optimal/max' -> ('optimal', 'max'); 'agglomerative' -> ('agglomerative', 'amad')."
+    method, _, objective = choice.partition("/") if isinstance(choice, str) else (None, "", "")
+    if method not in METHODS or (objective and (method != "optimal" or objective not in OBJECTIVES)):
+        raise ValueError(f"choice must be 'agglomerative', 'optimal' or 'optimal/<objective>' with objective in {list(OBJECTIVES)}; got {choice!r}")
+    return method, objective or "amad"
+
+def sweep_choices(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistances`)
+                  choices: Sequence[str] = CHOICES, # grouping methods, each "agglomerative", "optimal" or "optimal/<objective>"
+                  exclude_last: bool = True, # the last layer gets its own SAE and is not grouped (the paper)
+                 ) -> pd.DataFrame: # `group_sweep` rows of every choice; `method` holds the choice
+    "One `group_sweep` per grouping choice, stacked, so that every G of every choice is ready before any slider moves."
+    if isinstance(choices, str) or not choices: raise ValueError(f"choices must be a non-empty list such as {list(CHOICES)}; got {choices!r}")
+    parts = []
+    for c in dict.fromkeys(choices):
+        m, o = _parse_choice(c)
+        parts.append(group_sweep(D, methods=[m], objective=o, exclude_last=exclude_last).assign(method=c))
+    return pd.concat(parts, ignore_index=True)
+
+def groups_at_threshold(sweep: pd.DataFrame, # made by `sweep_choices` or `group_sweep`
+                        threshold: float, # AMAD threshold τ, in (0, 1)
+                        method: str = "agglomerative", # which rows of the sweep
+                       ) -> tuple[int, list[list[int]]]: # Ĝ and its groups
+    "Ĝ by the paper's rule (smallest G with AMAD < threshold) and that G's groups."
+    G = choose_n_groups(sweep, threshold, method)
+    rows = sweep[(sweep["method"] == method) & (sweep["n_groups"] == G)]
+    return G, [list(g) for g in rows["groups"].iloc[0]]
+
+# %% ../nbs/04_grouping.ipynb #01092770
+def group_table(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistances`)
+                groups: Sequence[Sequence[int]], # the G groups (of all layers but the last when `exclude_last`)
+                exclude_last: bool = True, # add the last layer's own SAE as a row
+               ) -> pd.DataFrame: # one row per SAE: sae, layers, n_layers, diameter
+    "One row per SAE of the suite: name, layer range, size and diameter."
+    layers = distance_layers(D)
+    gs = [list(map(int, g)) for g in groups] + ([[layers[-1]]] if exclude_last else [])
+    d = diameters(D, gs)
+    return pd.DataFrame(dict(sae=[group_name(g) for g in gs], layers=[f"{g[0]}-{g[-1]}" if len(g) > 1 else f"{g[0]}" for g in gs],
+                             n_layers=[len(g) for g in gs], diameter=d))
+
+def suite_summary(D: Any, # [L, L] distance matrix
+                  groups: Sequence[Sequence[int]], # the G groups
+                  exclude_last: bool = True, # the last layer has its own SAE
+                 ) -> dict: # n_groups, n_saes, n_layers, cost_ratio, amad, weighted_amad, max_diameter
+    "The numbers of a grouping: SAE count, cost ratio (SAEs / L) and the AMAD variants."
+    L = len(as_distance_matrix(D)); n_saes = len(groups) + int(exclude_last)
+    return dict(n_groups=len(groups), n_saes=n_saes, n_layers=L, cost_ratio=n_saes / L, amad=amad(D, groups),
+                weighted_amad=weighted_amad(D, groups), max_diameter=max_diameter(D, groups))

@@ -4,8 +4,9 @@
 
 # %% ../nbs/00_models.ipynb #6f7c7ad9
 from __future__ import annotations
-import contextlib, importlib.util, json, os, shutil, socket, tempfile, time, warnings
+import contextlib, importlib.util, json, os, socket, warnings
 from pathlib import Path
+from .files import atomic_dir
 import torch
 
 # %% auto #0
@@ -51,6 +52,8 @@ def hub_offline():
         if env is None: os.environ.pop("HF_HUB_OFFLINE", None)
         else: os.environ["HF_HUB_OFFLINE"] = env
 
+class _Built(Exception): "Another process built the default checkpoint first."
+
 def default_checkpoint(refresh: bool = False, # rebuild the cache even if present
                       ) -> Path:
     "Folder with the de-quantized fp32 default model (`config.json`, `model.safetensors`, tokenizer), built on first use."
@@ -62,20 +65,13 @@ def default_checkpoint(refresh: bool = False, # rebuild the cache even if presen
     with hub_offline():
         hf = AutoModelForCausalLM.from_pretrained(str(gguf.parent), gguf_file=gguf.name, dtype=torch.float32, local_files_only=True)
         tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name, local_files_only=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=".tmp-"))
-    try:
+    def fill(tmp: Path):
         if hasattr(hf.config, "quantization_config"): del hf.config.quantization_config  # the weights are plain fp32 now
         hf.config.save_pretrained(tmp); save_model(hf, str(tmp/"model.safetensors")); tok.save_pretrained(tmp)
         (tmp/"complete").write_text(json.dumps({"source": gguf.name, "dtype": "float32"}))
-        if (out/"complete").exists() and not refresh: return out  # another process finished first
-        if out.exists(): shutil.rmtree(out, ignore_errors=True)
-        try: os.replace(tmp, out)
-        except OSError:  # a concurrent process moved its copy in between
-            if not (out/"complete").exists(): raise
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-    return out
+        if (out/"complete").exists() and not refresh: raise _Built  # another process finished first: keep its copy
+    try: return atomic_dir(out, fill)
+    except _Built: return out
 
 # %% ../nbs/00_models.ipynb #e51f2513
 def default_device() -> torch.device:

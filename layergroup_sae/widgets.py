@@ -4,105 +4,35 @@
 
 # %% ../nbs/08_widgets.ipynb #4b9854de
 from __future__ import annotations
-import html, time
-from dataclasses import dataclass
+import time
 from typing import Any, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
-import plotly.colors
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 import ipywidgets as widgets
-import torch
 from torch import Tensor
-from .grouping import (METHODS, OBJECTIVES, _check_groups, as_distance_matrix, choose_n_groups, diameters,
-                                     group_name, group_sweep, plot_amad_curve, plot_distances)
-from .activations import capture
-from .sae import TopKSAE, to_dense
+from .grouping import (CHOICES, as_distance_matrix, choose_n_groups, distance_layers, group_name, group_table, groups_at_threshold,
+                       layer_name, suite_summary, sweep_choices)
+from .sae import TopKSAE
+from .features import (FeatureStats, activation_histogram, alive_latents, contexts_html, feature_stats, firing_density, highlight_html,
+                       latent_entries, latent_logits, layer_profile, nearest_latents, token_strings, top_contexts, unembed_directions)
+from .plots import DASHBOARD_METRICS, dashboard_figure, dashboard_frames, group_shapes, plot_amad_curve, plot_distances, plot_latent
+
+# Moved to `grouping`, `features` and `plots`; re-exported here for one release so that old imports keep working.
+_all_ = ["CHOICES", "sweep_choices", "groups_at_threshold", "group_table", "suite_summary",
+         "FeatureStats", "feature_stats", "latent_entries", "firing_density", "alive_latents", "layer_profile", "activation_histogram",
+         "top_contexts", "highlight_html", "token_strings", "contexts_html", "unembed_directions", "latent_logits", "nearest_latents",
+         "DASHBOARD_METRICS", "dashboard_frames", "dashboard_figure", "group_shapes", "plot_latent"]
 
 # %% auto #0
-__all__ = ['CHOICES', 'DASHBOARD_METRICS', 'group_shapes', 'sweep_choices', 'groups_at_threshold', 'group_table', 'suite_summary',
-           'GroupExplorer', 'explore_groups', 'dashboard_frames', 'dashboard_figure', 'in_notebook',
-           'TrainingDashboard', 'FeatureStats', 'feature_stats', 'latent_entries', 'firing_density', 'alive_latents',
-           'layer_profile', 'activation_histogram', 'top_contexts', 'highlight_html', 'token_strings', 'contexts_html',
-           'unembed_directions', 'latent_logits', 'nearest_latents', 'plot_latent', 'FeatureInspector',
-           'inspect_features']
-
-# %% ../nbs/08_widgets.ipynb #6fb7362d
-def group_shapes(groups: Sequence[Sequence[int]], # contiguous groups of layer indices, e.g. [[0, 1], [2, 3, 4]]
-                 layers: Sequence[int], # layer label of each heatmap row, in order (e.g. range(L), or LayerDistances.layers)
-                ) -> list[dict]: # plotly shape dicts, one per group
-    "Outline rectangles of `groups` along the diagonal of a distance heatmap, as `plot_distances` draws them."
-    layers = [int(l) for l in layers]; pos = {l: i for i, l in enumerate(layers)}
-    out = []
-    for g in _check_groups(groups, layers, cover=False, contiguous=True):
-        a, b = pos[g[0]] - 0.5, pos[g[-1]] + 0.5
-        out.append(dict(type="rect", x0=a, x1=b, y0=a, y1=b, name=group_name(g), line=dict(color="white", width=2)))
-    return out
-
-# %% ../nbs/08_widgets.ipynb #61c0db0a
-CHOICES = ("agglomerative", "optimal", "optimal/weighted_amad", "optimal/max")
-
-def _parse_choice(choice: str) -> tuple[str, str]:
-    "'optimal/max' -> ('optimal', 'max'); 'agglomerative' -> ('agglomerative', 'amad')."
-    method, _, objective = choice.partition("/") if isinstance(choice, str) else (None, "", "")
-    if method not in METHODS or (objective and (method != "optimal" or objective not in OBJECTIVES)):
-        raise ValueError(f"choice must be 'agglomerative', 'optimal' or 'optimal/<objective>' with objective in {list(OBJECTIVES)}; got {choice!r}")
-    return method, objective or "amad"
-
-def sweep_choices(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistances`)
-                  choices: Sequence[str] = CHOICES, # grouping methods, each "agglomerative", "optimal" or "optimal/<objective>"
-                  exclude_last: bool = True, # the last layer gets its own SAE and is not grouped (the paper)
-                 ) -> pd.DataFrame: # `group_sweep` rows of every choice; `method` holds the choice
-    "One `group_sweep` per grouping choice, stacked, so that every G of every choice is ready before any slider moves."
-    if isinstance(choices, str) or not choices: raise ValueError(f"choices must be a non-empty list such as {list(CHOICES)}; got {choices!r}")
-    parts = []
-    for c in dict.fromkeys(choices):
-        m, o = _parse_choice(c)
-        parts.append(group_sweep(D, methods=[m], objective=o, exclude_last=exclude_last).assign(method=c))
-    return pd.concat(parts, ignore_index=True)
-
-def groups_at_threshold(sweep: pd.DataFrame, # made by `sweep_choices` or `group_sweep`
-                        threshold: float, # AMAD threshold τ, in (0, 1)
-                        method: str = "agglomerative", # which rows of the sweep
-                       ) -> tuple[int, list[list[int]]]: # Ĝ and its groups
-    "Ĝ by the paper's rule (smallest G with AMAD < threshold) and that G's groups."
-    G = choose_n_groups(sweep, threshold, method)
-    rows = sweep[(sweep["method"] == method) & (sweep["n_groups"] == G)]
-    return G, [list(g) for g in rows["groups"].iloc[0]]
-
-# %% ../nbs/08_widgets.ipynb #01092770
-def _labels(D: Any, n: int) -> list[int]:
-    layers = [int(l) for l in getattr(D, "layers", range(n))]
-    if len(layers) != n: raise ValueError(f"D.layers must have one entry per row ({n}); got {len(layers)}")
-    return layers
-
-def group_table(D: Any, # [L, L] distance matrix (array, tensor or `LayerDistances`)
-                groups: Sequence[Sequence[int]], # the G groups (of all layers but the last when `exclude_last`)
-                exclude_last: bool = True, # add the last layer's own SAE as a row
-               ) -> pd.DataFrame: # one row per SAE: sae, layers, n_layers, diameter
-    "One row per SAE of the suite: name, layer range, size and diameter."
-    layers = _labels(D, len(as_distance_matrix(D)))
-    gs = [list(map(int, g)) for g in groups] + ([[layers[-1]]] if exclude_last else [])
-    d = diameters(D, gs)
-    return pd.DataFrame(dict(sae=[group_name(g) for g in gs], layers=[f"{g[0]}-{g[-1]}" if len(g) > 1 else f"{g[0]}" for g in gs],
-                             n_layers=[len(g) for g in gs], diameter=d))
-
-def suite_summary(D: Any, # [L, L] distance matrix
-                  groups: Sequence[Sequence[int]], # the G groups
-                  exclude_last: bool = True, # the last layer has its own SAE
-                 ) -> dict: # n_groups, n_saes, n_layers, cost_ratio, amad, weighted_amad, max_diameter
-    "The numbers of a grouping: SAE count, cost ratio (SAEs / L) and the AMAD variants."
-    L = len(as_distance_matrix(D)); d = diameters(D, groups)
-    n_saes = len(groups) + int(exclude_last)
-    return dict(n_groups=len(groups), n_saes=n_saes, n_layers=L, cost_ratio=n_saes / L, amad=float(np.mean(d)),
-                weighted_amad=float(sum(len(g) * x for g, x in zip(groups, d)) / sum(len(g) for g in groups)), max_diameter=max(d))
+__all__ = ['GroupExplorer', 'explore_groups', 'in_notebook', 'TrainingDashboard', 'FeatureInspector', 'inspect_features',
+           'CHOICES', 'sweep_choices', 'groups_at_threshold', 'group_table', 'suite_summary', 'FeatureStats',
+           'feature_stats', 'latent_entries', 'firing_density', 'alive_latents', 'layer_profile',
+           'activation_histogram', 'top_contexts', 'highlight_html', 'token_strings', 'contexts_html',
+           'unembed_directions', 'latent_logits', 'nearest_latents', 'DASHBOARD_METRICS', 'dashboard_frames',
+           'dashboard_figure', 'group_shapes', 'plot_latent']
 
 # %% ../nbs/08_widgets.ipynb #8fe7de42
-class _Labelled:
-    "A matrix with layer labels, in the shape the grouping functions read (`.D`, `.layers`)."
-    def __init__(self, D, layers): self.D, self.layers = D, layers
-
 class GroupExplorer(widgets.VBox):
     "AMAD explorer: distance heatmap with the chosen groups, AMAD-vs-G curves, threshold / G / method controls and the groups table."
     def __init__(self,
@@ -113,7 +43,7 @@ class GroupExplorer(widgets.VBox):
                  exclude_last: bool = True, # the last layer gets its own SAE and is not grouped (the paper)
                 ):
         self.D, self.exclude_last = as_distance_matrix(D), exclude_last
-        self.layers = _labels(D, len(self.D))
+        self.layers, self._distances = distance_layers(D), D
         self.sweep = sweep_choices(D, choices, exclude_last)  # every G of every method, computed once
         self.choices = list(dict.fromkeys(choices))
         if method not in self.choices: raise ValueError(f"method must be one of {self.choices}; got {method!r}")
@@ -181,14 +111,14 @@ class GroupExplorer(widgets.VBox):
 
     def _table_html(self, method: str, G: int) -> str:
         if (method, G) not in self._tables:
-            t = group_table(_Labelled(self.D, self.layers), self._rows[method].groups[G], self.exclude_last)
+            t = group_table(self._distances, self._rows[method].groups[G], self.exclude_last)
             self._tables[(method, G)] = t.to_html(index=False, float_format="{:.3f}".format, border=0)
         return self._tables[(method, G)]
 
     def _redraw(self):
         "Outline the current groups, mark the current G, refresh the title and the table."
         G, m, s = self.n_groups, self.method, self.summary
-        own = f" + L{self.layers[-1]}" if self.exclude_last else ""
+        own = f" + {layer_name(self.layers[-1])}" if self.exclude_last else ""
         with self.heatmap.batch_update():
             self.heatmap.layout.shapes = group_shapes(self.suite, self.layers)
             self.heatmap.layout.title.text = f"{m}, G = {G}{own}: AMAD {s['amad']:.3f}"
@@ -205,52 +135,6 @@ def explore_groups(distances: Any, # [L, L] distance matrix: `LayerDistances`, n
                   ) -> GroupExplorer:
     "The AMAD explorer widget; read the choice from `.groups`, `.suite`, `.n_groups`."
     return GroupExplorer(distances, threshold, method, choices, exclude_last)
-
-# %% ../nbs/08_widgets.ipynb #23efcbbd
-DASHBOARD_METRICS = ("fvu", "loss", "dead_frac")
-_METRIC_TITLES = {"fvu": "FVU", "loss": "loss", "dead_frac": "dead fraction", "auxk": "AuxK loss", "l0": "L0", "lr": "learning rate"}
-
-def dashboard_frames(rows: Iterable[Mapping], # the trainer's metric rows (dicts with step, sae, tokens and the metrics)
-                     metrics: Sequence[str] = DASHBOARD_METRICS, # which metrics, one table each
-                     x: str = "tokens", # the x axis: "tokens" or "step"
-                     max_points: int | None = 1000, # keep at most this many x values (every n-th and the last); None: all
-                    ) -> dict[str, pd.DataFrame]: # metric -> [n_x, n_saes] table indexed by x
-    "The training history as one wide table per metric: x down, one column per SAE."
-    df = pd.DataFrame.from_records(list(rows))
-    if df.empty: raise ValueError("rows is empty: no metric rows to draw")
-    if x not in ("tokens", "step"): raise ValueError(f"x must be 'tokens' or 'step'; got {x!r}")
-    missing = sorted({x, "sae", *metrics} - set(df.columns))
-    if missing: raise ValueError(f"rows lack {missing}; the keys are {sorted(df.columns)}")
-    saes = list(dict.fromkeys(df["sae"]))
-    out = {}
-    for m in metrics:
-        f = df.pivot_table(index=x, columns="sae", values=m, aggfunc="last", dropna=False).reindex(columns=saes)
-        if max_points is not None and len(f) > max_points:
-            keep = np.unique(np.r_[np.arange(0, len(f), -(-len(f) // max_points)), len(f) - 1])
-            f = f.iloc[keep]
-        out[m] = f
-    return out
-
-def dashboard_figure(frames: Mapping[str, pd.DataFrame], # made by `dashboard_frames`
-                     title: str = "Training", # figure title
-                     log_y: Sequence[str] = ("fvu", "loss"), # metrics drawn on a log axis
-                    ) -> go.Figure:
-    "One panel per metric, one line per SAE (the same colour in every panel)."
-    metrics = list(frames)
-    if not metrics: raise ValueError("frames is empty")
-    saes = list(dict.fromkeys(s for f in frames.values() for s in f.columns))
-    colours = plotly.colors.qualitative.Dark24
-    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=[_METRIC_TITLES.get(m, m) for m in metrics], horizontal_spacing=0.07)
-    for j, m in enumerate(metrics):
-        f = frames[m]
-        for i, s in enumerate(saes):
-            fig.add_trace(go.Scatter(x=f.index.to_numpy(), y=f[s].to_numpy() if s in f else [], mode="lines", name=s, legendgroup=s,
-                                     showlegend=j == 0, line=dict(color=colours[i % len(colours)], width=1.5),
-                                     hovertemplate=f"{s}<br>%{{x:,}}: %{{y:.4g}}<extra>{m}</extra>"), row=1, col=j + 1)
-        fig.update_xaxes(title=f.index.name, row=1, col=j + 1)
-        if m in log_y: fig.update_yaxes(type="log", row=1, col=j + 1)
-    fig.update_layout(title=title, height=360, width=max(420, 330 * len(metrics)), margin=dict(t=70))
-    return fig
 
 # %% ../nbs/08_widgets.ipynb #97767312
 def in_notebook() -> bool:
@@ -317,228 +201,6 @@ class TrainingDashboard:
         self._not_before = time.perf_counter() + cost * (1 / self.max_overhead - 1)
         self._drawn_step, self.n_redraws = self.step, self.n_redraws + 1
 
-# %% ../nbs/08_widgets.ipynb #cd2fd842
-@dataclass
-class FeatureStats:
-    "Every nonzero latent activation of one SAE on held-out tokens, grouped by latent (made by `feature_stats`)."
-    layers: list[int] # the SAE's member layers, in its order
-    n_latents: int # dictionary size
-    tokens: np.ndarray # [n_rows, ctx] held-out token ids
-    counted: np.ndarray # [n_rows, ctx] bool: positions in the statistics (BOS excluded)
-    ptr: np.ndarray # [n_latents + 1] int64: latent i's entries are ptr[i]:ptr[i + 1]
-    acts: np.ndarray # [nnz] float32 activations, decreasing within each latent
-    pos: np.ndarray # [nnz] int64 flat token position row * ctx + col
-    layer: np.ndarray # [nnz] int16 index into `layers`
-    fires: np.ndarray # [n_layers, n_latents] int64: positions where the latent fired, per member layer
-    name: str = "" # the SAE's group name
-
-    @property
-    def n_tokens(self) -> int: return int(self.counted.sum())  # positions per layer in the statistics
-    def __repr__(self) -> str:
-        return (f"FeatureStats({self.name or self.layers}: {self.n_latents} latents, {self.n_tokens} tokens x {len(self.layers)} layers, "
-                f"{len(self.acts)} activations, {int((self.fires.sum(0) > 0).sum())} latents fired)")
-
-def _sae_name(sae: TopKSAE) -> str: return group_name(sae.cfg.layers)
-
-def feature_stats(model, # a TransformerLens bridge
-                  sae: TopKSAE, # the SAE to inspect
-                  batches: Iterable[Tensor], # held-out token batches [batch, ctx] (one ctx for all)
-                  exclude_bos: bool = True, # leave BOS positions out of the statistics
-                 ) -> FeatureStats:
-    "All nonzero activations of `sae` on `batches` at each member layer, from one forward pass per batch."
-    if not isinstance(sae, TopKSAE): raise ValueError(f"sae must be a TopKSAE; got {type(sae).__name__}")
-    layers, m, dev = list(sae.cfg.layers), sae.cfg.n_latents, sae.W_enc.device
-    bos = getattr(model.tokenizer, "bos_token_id", None)
-    toks, A, I, Pn, Ly, n_rows = [], [], [], [], [], 0
-    for tokens in batches:
-        if not isinstance(tokens, Tensor) or tokens.ndim != 2: raise ValueError(f"batches must yield [batch, ctx] token tensors; got {getattr(tokens, 'shape', type(tokens).__name__)}")
-        if toks and tokens.shape[1] != toks[0].shape[1]: raise ValueError(f"every batch must have the same ctx; got {toks[0].shape[1]} and {tokens.shape[1]}")
-        B, C = tokens.shape
-        valid = torch.ones(B, C, dtype=torch.bool)
-        if exclude_bos and bos is not None: valid[:, 0] = tokens[:, 0].cpu() != bos
-        x = capture(model, tokens, layers)  # [n_layers, B * C, d_model]
-        with torch.no_grad():
-            for i, l in enumerate(layers):
-                a, idx = sae.encode(x[i].to(dev), layer=l)  # [B * C, k] each
-                keep = (a > 0) & valid.reshape(-1, 1).to(dev)
-                A.append(a[keep].float().cpu()); I.append(idx[keep].cpu())
-                Pn.append(keep.nonzero()[:, 0].cpu() + n_rows * C); Ly.append(torch.full((int(keep.sum()),), i, dtype=torch.int16))
-        toks.append(tokens.cpu()); n_rows += B
-    if not toks: raise ValueError("batches is empty: no held-out tokens")
-    acts, idx = torch.cat(A).numpy(), torch.cat(I).numpy().astype(np.int64)
-    pos, lay = torch.cat(Pn).numpy().astype(np.int64), torch.cat(Ly).numpy()
-    order = np.lexsort((-acts, idx))  # by latent, then by decreasing activation
-    ptr = np.r_[0, np.cumsum(np.bincount(idx, minlength=m))].astype(np.int64)
-    fires = np.bincount(lay.astype(np.int64) * m + idx, minlength=len(layers) * m).reshape(len(layers), m)
-    tokens = torch.cat(toks).numpy()
-    counted = np.ones(tokens.shape, dtype=bool)
-    if exclude_bos and bos is not None: counted[:, 0] = tokens[:, 0] != bos
-    return FeatureStats(layers, m, tokens, counted, ptr, acts[order], pos[order], lay[order], fires, _sae_name(sae))
-
-# %% ../nbs/08_widgets.ipynb #75b099cf
-def _check_latent(stats: FeatureStats, latent) -> int:
-    if isinstance(latent, bool) or not isinstance(latent, (int, np.integer)) or not 0 <= latent < stats.n_latents:
-        raise ValueError(f"latent must be an int in 0..{stats.n_latents - 1}; got {latent!r}")
-    return int(latent)
-
-def latent_entries(stats: FeatureStats, # made by `feature_stats`
-                   latent: int, # latent id
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # activations, flat positions, member layers; by decreasing activation
-    "Every nonzero activation of one latent: value, token position (row * ctx + col) and the member layer it came from."
-    i = _check_latent(stats, latent); s = slice(stats.ptr[i], stats.ptr[i + 1])
-    return stats.acts[s], stats.pos[s], np.asarray(stats.layers)[stats.layer[s]]
-
-def firing_density(stats: FeatureStats) -> np.ndarray: # [n_latents] fraction of (token, layer) positions
-    "Fraction of (token, member layer) positions at which each latent fires."
-    return stats.fires.sum(0) / (stats.n_tokens * len(stats.layers))
-
-def alive_latents(stats: FeatureStats) -> np.ndarray: # latent ids, increasing
-    "Latents that fired at least once on the held-out tokens."
-    return np.flatnonzero(stats.fires.sum(0) > 0)
-
-def layer_profile(stats: FeatureStats, # made by `feature_stats`
-                  latent: int, # latent id
-                 ) -> pd.DataFrame: # one row per member layer: fires, density, mean_act, max_act
-    "How often, and how strongly, a latent fires at each member layer of its SAE."
-    a, _, ly = latent_entries(stats, latent)
-    rows = []
-    for i, l in enumerate(stats.layers):
-        x = a[ly == l]
-        rows.append(dict(layer=l, fires=len(x), density=len(x) / stats.n_tokens, mean_act=float(x.mean()) if len(x) else 0.0,
-                         max_act=float(x.max()) if len(x) else 0.0))
-    return pd.DataFrame(rows).set_index("layer")
-
-def activation_histogram(stats: FeatureStats, # made by `feature_stats`
-                         latent: int, # latent id
-                         bins: int = 30, # number of bins from 0 to the max activation
-                        ) -> tuple[np.ndarray, np.ndarray]: # counts [bins], edges [bins + 1]
-    "Histogram of a latent's nonzero activations."
-    a = latent_entries(stats, latent)[0]
-    return np.histogram(a, bins=bins, range=(0.0, float(a.max()) if len(a) else 1.0))
-
-# %% ../nbs/08_widgets.ipynb #d7440dca
-def top_contexts(stats: FeatureStats, # made by `feature_stats`
-                 latent: int, # latent id
-                 n: int = 8, # number of examples
-                 before: int = 12, # tokens shown before the peak
-                 after: int = 4, # tokens shown after the peak
-                ) -> pd.DataFrame: # act, layer, row, col, tokens (ids), acts (per token), peak (index in the window)
-    "The latent's strongest held-out examples (one per token position), each with a token window and its activations."
-    a, p, ly = latent_entries(stats, latent)
-    _, first = np.unique(p, return_index=True)  # entries are by decreasing activation: the first per position is its best layer
-    sel = np.sort(first)[:n]
-    ctx = stats.tokens.shape[1]
-    near = np.isin(p // ctx, p[sel] // ctx)  # entries in the selected rows: the windows' activations
-    at = {(int(l), int(q)): float(v) for v, q, l in zip(a[near], p[near], ly[near])}
-    rows = []
-    for k in sel:
-        r, c, l = int(p[k] // ctx), int(p[k] % ctx), int(ly[k])
-        lo, hi = max(0, c - before), min(ctx, c + after + 1)
-        rows.append(dict(act=float(a[k]), layer=l, row=r, col=c, tokens=stats.tokens[r, lo:hi].tolist(),
-                         acts=[at.get((l, r * ctx + q), 0.0) for q in range(lo, hi)], peak=c - lo))
-    return pd.DataFrame(rows, columns=["act", "layer", "row", "col", "tokens", "acts", "peak"])
-
-def _visible(s: str) -> str: return s.replace("\n", "↵").replace("\t", "⇥")
-
-def highlight_html(tokens: Sequence[str], # token strings
-                   acts: Sequence[float], # activation of each token
-                   vmax: float | None = None, # activation of full colour; None: the largest of `acts`
-                   peak: int | None = None, # index of the token to underline
-                  ) -> str:
-    "Tokens as HTML spans shaded by activation (orange, opacity act / vmax), the value on hover."
-    if len(tokens) != len(acts): raise ValueError(f"tokens and acts must have the same length; got {len(tokens)} and {len(acts)}")
-    vmax = max(acts, default=0.0) if vmax is None else vmax
-    vmax = vmax if vmax > 0 else 1.0
-    spans = []
-    for i, (t, a) in enumerate(zip(tokens, acts)):
-        style = f"background-color:rgba(255,127,14,{min(max(a / vmax, 0.0), 1.0):.2f})"
-        if i == peak: style += ";text-decoration:underline;font-weight:bold"
-        spans.append(f'<span style="{style}" title="{a:.3f}">{html.escape(_visible(t))}</span>')
-    return '<span style="font-family:monospace;white-space:pre">' + "".join(spans) + "</span>"
-
-def token_strings(tokenizer, # a Hugging Face tokenizer
-                  ids: Sequence[int], # token ids
-                 ) -> list[str]:
-    "Each token decoded on its own."
-    return [tokenizer.decode([int(i)]) for i in ids]
-
-def contexts_html(contexts: pd.DataFrame, # made by `top_contexts`
-                  tokenizer, # to decode the tokens
-                 ) -> str:
-    "The examples as an HTML table: activation, member layer, highlighted context (shaded relative to the strongest example)."
-    if contexts.empty: return "<i>never fires on these tokens</i>"
-    vmax = float(contexts.act.max())
-    rows = "".join(f"<tr><td>{r.act:.3f}</td><td>L{r.layer}</td><td style='text-align:left'>"
-                   f"{highlight_html(token_strings(tokenizer, r.tokens), r.acts, vmax, r.peak)}</td></tr>" for r in contexts.itertuples())
-    return f"<table><tr><th>act</th><th>layer</th><th style='text-align:left'>context</th></tr>{rows}</table>"
-
-# %% ../nbs/08_widgets.ipynb #9bd792d9
-def _final_norm(model) -> tuple[Tensor | None, bool]:
-    "The final norm's scale [d_model] (None if folded away) and whether it centres (LayerNorm)."
-    ln = getattr(model, "ln_final", None)
-    if ln is None: return None, False
-    w = next((p for n, p in ln.named_parameters() if p.ndim == 1 and n.rsplit(".", 1)[-1] in ("w", "weight")), None)
-    return w, str(getattr(model.cfg, "normalization_type", "")).upper().startswith("LN")
-
-def unembed_directions(model, # a TransformerLens bridge
-                       directions: Tensor, # [n, d_model] residual-stream directions
-                      ) -> Tensor: # [n, d_vocab]
-    "The logits each direction writes: centred if the final norm is a LayerNorm, times its scale, then W_U."
-    W_U = model.W_U if hasattr(model, "W_U") else model.unembed.W_U  # [d_model, d_vocab]
-    w, centre = _final_norm(model)
-    d = directions.detach().to(W_U.device, W_U.dtype)
-    if centre: d = d - d.mean(-1, keepdim=True)
-    if w is not None: d = d * w.detach()
-    with torch.no_grad(): return d @ W_U
-
-def latent_logits(model, # a TransformerLens bridge (its tokenizer decodes the tokens)
-                  sae: TopKSAE, # the SAE
-                  latent: int, # latent id
-                  n: int = 10, # tokens per side
-                 ) -> pd.DataFrame: # n rows: positive, logit+, negative, logit-
-    "The tokens a latent's decoder direction promotes (largest logits) and suppresses (smallest)."
-    if isinstance(latent, bool) or not isinstance(latent, (int, np.integer)) or not 0 <= latent < sae.cfg.n_latents:
-        raise ValueError(f"latent must be an int in 0..{sae.cfg.n_latents - 1}; got {latent!r}")
-    lg = unembed_directions(model, sae.W_dec[int(latent)][None])[0]
-    top, bot = lg.topk(n), lg.topk(n, largest=False)
-    dec = lambda ids: token_strings(model.tokenizer, ids.tolist())
-    return pd.DataFrame({"positive": dec(top.indices), "logit+": top.values.tolist(), "negative": dec(bot.indices), "logit-": bot.values.tolist()})
-
-def nearest_latents(sae: TopKSAE, # the SAE
-                    latent: int, # latent id
-                    n: int = 10, # number of neighbours
-                   ) -> pd.DataFrame: # n rows: latent, cosine
-    "Latents whose decoder directions are closest to this one's, by cosine."
-    if isinstance(latent, bool) or not isinstance(latent, (int, np.integer)) or not 0 <= latent < sae.cfg.n_latents:
-        raise ValueError(f"latent must be an int in 0..{sae.cfg.n_latents - 1}; got {latent!r}")
-    with torch.no_grad():
-        W = sae.W_dec / sae.W_dec.norm(dim=1, keepdim=True)
-        cos = W @ W[int(latent)]; cos[int(latent)] = -float("inf")
-        top = cos.topk(min(n, sae.cfg.n_latents - 1))
-    return pd.DataFrame({"latent": top.indices.tolist(), "cosine": top.values.tolist()})
-
-# %% ../nbs/08_widgets.ipynb #60417235
-def plot_latent(stats: FeatureStats, # made by `feature_stats`
-                latent: int, # latent id
-                bins: int = 30, # histogram bins
-               ) -> go.Figure:
-    "Activation histogram and per-member-layer firing density of one latent."
-    counts, edges = activation_histogram(stats, latent, bins)
-    prof = layer_profile(stats, latent)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.62, 0.38], horizontal_spacing=0.12,
-                        subplot_titles=["nonzero activations", "firing density per member layer"])
-    fig.add_trace(go.Bar(x=(edges[:-1] + edges[1:]) / 2, y=counts, width=np.diff(edges), name="activations", marker_color="#ff7f0e",
-                         hovertemplate="act %{x:.3f}: %{y} positions<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Bar(x=[f"L{l}" for l in prof.index], y=prof.density, name="density", marker_color="#1f77b4",
-                         customdata=np.stack([prof.fires, prof.mean_act], axis=1),
-                         hovertemplate="%{x}: %{y:.2%} (%{customdata[0]} fires, mean act %{customdata[1]:.3f})<extra></extra>"), row=1, col=2)
-    fig.update_xaxes(title="activation", row=1, col=1); fig.update_yaxes(title="positions", row=1, col=1)
-    fig.update_xaxes(title="member layer", type="category", row=1, col=2); fig.update_yaxes(title="fraction of tokens", row=1, col=2)
-    d = float(firing_density(stats)[_check_latent(stats, latent)])
-    fig.update_layout(title=f"{stats.name} latent {latent}: fires on {d:.2%} of (token, layer) positions", showlegend=False,
-                      width=760, height=330, margin=dict(t=70, b=50))
-    return fig
-
 # %% ../nbs/08_widgets.ipynb #cb2addf2
 class FeatureInspector(widgets.VBox):
     "Feature inspector: top contexts, activation histogram, per-layer profile, logits and nearest latents of one latent."
@@ -551,7 +213,7 @@ class FeatureInspector(widgets.VBox):
                  stats: Mapping[str, FeatureStats] | None = None, # precomputed statistics by SAE name
                 ):
         self.model, self.n_contexts = model, n_contexts
-        self.saes = {_sae_name(saes): saes} if isinstance(saes, TopKSAE) else dict(saes)
+        self.saes = {group_name(saes.cfg.layers): saes} if isinstance(saes, TopKSAE) else dict(saes)
         if not self.saes or not all(isinstance(s, TopKSAE) for s in self.saes.values()):
             raise ValueError(f"saes must be a TopKSAE or a non-empty mapping name -> TopKSAE; got {type(saes).__name__}")
         self.batches = list(batches)
