@@ -4,15 +4,13 @@
 
 # %% ../nbs/10_distributed.ipynb #01db3630
 from __future__ import annotations
-import argparse, datetime, itertools, os, sys
-from pathlib import Path
+import datetime, itertools, os
 from typing import Sequence
 import torch
 import torch.distributed as dist
 from torch import Tensor
-from .grouping import group_name, parse_group_name
-from .sae import TopKSAE
-from .training import Comm, TrainConfig, train_saes
+from .comm import Comm
+from .grouping import group_name
 
 # %% auto #0
 __all__ = ['assign_saes', 'DistComm', 'init_distributed']
@@ -113,7 +111,7 @@ def init_distributed(backend: str | None = None, # "nccl", "gloo" or None (nccl 
     "Join the process group that torchrun set up (idempotent)."
     if dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
     missing = [k for k in ("RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT") if k not in os.environ]
-    if missing: raise RuntimeError(f"not started by torchrun: environment variables {missing} are missing (run: torchrun --nproc-per-node N -m layergroup_sae.train ...)")
+    if missing: raise RuntimeError(f"not started by torchrun: environment variables {missing} are missing (run: torchrun --nproc-per-node N -m layergroup_sae.launch ...)")
     backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
     if backend == "nccl": torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
     dist.init_process_group(backend, timeout=datetime.timedelta(seconds=timeout_s))

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_sae.ipynb #f303c813
 from __future__ import annotations
-import hashlib, json, math, operator, os, shutil, tempfile, uuid
+import hashlib, json, math, operator
 from dataclasses import dataclass, field, asdict, fields
 from pathlib import Path
 from typing import Callable, Mapping, NamedTuple, Sequence
@@ -15,6 +15,8 @@ from torch import Tensor
 from fastcore.basics import patch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+from .activations import HOOKS, hook_name
+from .files import atomic_dir
 
 # %% auto #0
 __all__ = ['SAE_FORMAT_VERSION', 'SAELENS_FORMAT_VERSION', 'SAEConfig', 'sparse_decode', 'to_dense', 'gather_pre_acts',
@@ -32,6 +34,7 @@ class SAEConfig:
     k_aux: int | None = None  # AuxK latents per token [latents]; None: d_in // 2 (the reference code; the paper's text says m / 2)
     dead_tokens: int = 10_000_000  # a latent is dead when it has not fired in the last dead_tokens tokens [tokens]
     aux_alpha: float = 1 / 32  # weight of the AuxK term in the loss [dimensionless]
+    hook: str = "resid_post"  # the hook site the SAE reads and writes (one of `activations.HOOKS`), e.g. blocks.{layer}.hook_resid_post
 
     def __post_init__(self):
         self.d_in = _as_int("d_in", self.d_in, 1)
@@ -50,6 +53,7 @@ class SAEConfig:
         self.layers = [_as_int("layers", l, 0) for l in self.layers]
         if any(a >= b for a, b in zip(self.layers, self.layers[1:])):
             raise ValueError(f"layers must be distinct and increasing; got {self.layers}")
+        if self.hook not in HOOKS: raise ValueError(f"hook must be one of {sorted(HOOKS)}; got {self.hook!r}")
 
     def to_dict(self) -> dict:
         "Plain JSON-ready dict (every field resolved)."
@@ -57,7 +61,7 @@ class SAEConfig:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> SAEConfig:
-        "Inverse of `to_dict`; unknown keys are an error."
+        "Inverse of `to_dict`; unknown keys are an error; a config saved before `hook` existed reads as resid_post."
         names = {f.name for f in fields(cls)}
         extra = sorted(set(d) - names)
         if extra: raise ValueError(f"unknown SAEConfig field(s) {extra}; accepted: {sorted(names)}")
@@ -143,7 +147,7 @@ class TopKSAE(nn.Module):
                  *,
                  device: str | torch.device | None = None, # where the weights live
                  dtype: torch.dtype = torch.float32, # weight dtype
-                 **cfg, # any other SAEConfig field (k_aux, dead_tokens, aux_alpha, expansion_factor)
+                 **cfg, # any other SAEConfig field (hook, k_aux, dead_tokens, aux_alpha, expansion_factor)
                 ):
         super().__init__()
         names = {f.name for f in fields(SAEConfig)} - {"d_in", "n_latents", "k", "layers"}
@@ -168,7 +172,7 @@ class TopKSAE(nn.Module):
 
     def extra_repr(self) -> str:
         c = self.cfg
-        return f"d_in={c.d_in}, n_latents={c.n_latents}, k={c.k}, layers={c.layers}"
+        return f"d_in={c.d_in}, n_latents={c.n_latents}, k={c.k}, layers={c.layers}, hook={c.hook}"
 
 # %% ../nbs/05_sae.ipynb #92b69c76
 @patch
@@ -371,14 +375,6 @@ def init_b_dec(self: TopKSAE,
 # %% ../nbs/05_sae.ipynb #0588de8d
 SAE_FORMAT_VERSION = 1
 
-def _replace_dir(tmp: Path, dest: Path) -> None:
-    "Move the finished folder `tmp` to `dest`, replacing any existing folder there."
-    if dest.exists() and not dest.is_dir(): raise ValueError(f"{dest} exists and is not a folder")
-    old = dest.with_name(f".{dest.name}.old-{uuid.uuid4().hex[:8]}") if dest.exists() else None
-    if old is not None: os.replace(dest, old)
-    os.replace(tmp, dest)
-    if old is not None: shutil.rmtree(old, ignore_errors=True)
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -390,17 +386,12 @@ def save(self: TopKSAE,
          path: str | Path, # folder to write (created; replaced if it holds an SAE)
         ) -> Path:
     "Write `cfg.json` + `sae.safetensors` atomically; returns the folder."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
-    try:
+    def fill(tmp: Path):
         save_file({n: t.detach().contiguous().cpu() for n, t in self.state_dict().items()}, str(tmp/"sae.safetensors"))
         meta = {"format": "layergroup_sae.TopKSAE", "format_version": SAE_FORMAT_VERSION,
                 "sha256": _sha256(tmp/"sae.safetensors"), "config": self.cfg.to_dict()}
         (tmp/"cfg.json").write_text(json.dumps(meta, indent=1))
-        _replace_dir(tmp, path)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-    return path
+    return atomic_dir(path, fill)
 
 @patch(cls_method=True)
 def load(cls: TopKSAE,
@@ -411,6 +402,7 @@ def load(cls: TopKSAE,
          n_latents: int | None = None, # expected dictionary size
          k: int | None = None, # expected k
          layers: Sequence[int] | None = None, # expected member layers
+         hook: str | None = None, # expected hook site
          verify: bool = True, # compare the weights file with the checksum in cfg.json
         ) -> TopKSAE:
     "Load an SAE saved with `save`, refusing missing, corrupted or mismatched files with a clear message."
@@ -425,7 +417,7 @@ def load(cls: TopKSAE,
     if meta.get("format_version") != SAE_FORMAT_VERSION:
         raise ValueError(f"{path} has format version {meta.get('format_version')}; this version of layergroup_sae reads {SAE_FORMAT_VERSION}")
     cfg = SAEConfig.from_dict(meta["config"])
-    for name, want in (("d_in", d_in), ("n_latents", n_latents), ("k", k), ("layers", None if layers is None else list(layers))):
+    for name, want in (("d_in", d_in), ("n_latents", n_latents), ("k", k), ("layers", None if layers is None else list(layers)), ("hook", hook)):
         if want is not None and getattr(cfg, name) != want:
             raise ValueError(f"{name} mismatch: the SAE in {path} has {name}={getattr(cfg, name)}, expected {want}")
     if verify and meta.get("sha256") != _sha256(path/"sae.safetensors"):
@@ -443,17 +435,24 @@ def load(cls: TopKSAE,
 # %% ../nbs/05_sae.ipynb #20524af1
 SAELENS_FORMAT_VERSION = "6.54.12"  # the SAELens release whose cfg.json layout we write and test against
 
+def _check_hook_template(template: str | None, hook: str) -> None:
+    "A ValueError unless `template` is None or a '{layer}' template that names no site other than `hook`."
+    if template is None: return
+    if "{layer}" not in template: raise ValueError(f"hook_template must contain '{{layer}}'; got {template!r}")
+    others = [h for h in HOOKS if h != hook and f"hook_{h}" in template]
+    if others: raise ValueError(f"hook_template {template!r} names the {others[0]} site, but this SAE was trained on {hook} "
+                                f"(blocks.{{layer}}.hook_{hook}); leave hook_template=None to use the SAE's own hook")
+
 @patch
 @torch.no_grad()
 def export_saelens(self: TopKSAE,
                    path: str | Path, # parent folder; one subfolder per member layer is written into it
-                   hook_template: str | None = "blocks.{layer}.hook_resid_post", # TransformerLens hook name per layer; None: folders L<layer>, no hook name
+                   hook_template: str | None = None, # hook name per layer with "{layer}"; None: the SAE's own site, blocks.{layer}.hook_<cfg.hook>
                    model_name: str | None = None, # recorded in the SAELens metadata (e.g. "pythia-160m")
                    layers: Sequence[int] | None = None, # member layers to export (None: all)
                   ) -> dict[int, Path]: # layer -> folder
     "Write one SAELens 'topk' SAE per member layer, with that layer's norm factor folded into the weights."
-    if hook_template is not None and "{layer}" not in hook_template:
-        raise ValueError(f"hook_template must contain '{{layer}}'; got {hook_template!r}")
+    _check_hook_template(hook_template, self.cfg.hook)
     layers = list(self.cfg.layers if layers is None else layers)
     for l in layers:
         if l not in self.cfg.layers: raise ValueError(f"layer {l} is not a member of this SAE (layers {self.cfg.layers})")
@@ -462,7 +461,7 @@ def export_saelens(self: TopKSAE,
     out = {}
     for l in layers:
         s = float(self.layer_scale(l))
-        hook = hook_template.format(layer=l) if hook_template is not None else None
+        hook = hook_template.format(layer=l) if hook_template is not None else hook_name(l, self.cfg.hook)
         weights = {"W_enc": (W_enc * s).T, "b_enc": b_enc, "W_dec": W_dec / s, "b_dec": b_dec / s}
         cfg = {"d_in": self.cfg.d_in, "d_sae": self.cfg.n_latents, "dtype": "float32", "device": "cpu",
                "apply_b_dec_to_input": True, "normalize_activations": "none", "reshape_activations": "none",
@@ -470,13 +469,8 @@ def export_saelens(self: TopKSAE,
                "metadata": {"sae_lens_version": SAELENS_FORMAT_VERSION, "sae_lens_training_version": SAELENS_FORMAT_VERSION,
                             "model_name": model_name, "hook_name": hook, "hook_head_index": None,
                             "layergroup_sae": {"layer": l, "group_layers": self.cfg.layers, "norm_scaling_factor_folded": s}}}
-        dest = path/(hook if hook is not None else f"L{l}")
-        tmp = Path(tempfile.mkdtemp(dir=path, prefix=f".{dest.name}.tmp-"))
-        try:
+        def fill(tmp: Path, weights=weights, cfg=cfg):
             save_file({n: t.float().contiguous() for n, t in weights.items()}, str(tmp/"sae_weights.safetensors"))
             (tmp/"cfg.json").write_text(json.dumps(cfg, indent=1))
-            _replace_dir(tmp, dest)
-        finally:
-            if tmp.exists(): shutil.rmtree(tmp, ignore_errors=True)
-        out[l] = dest
+        out[l] = atomic_dir(path/hook, fill)
     return out

@@ -4,21 +4,23 @@
 
 # %% ../nbs/06_training.ipynb #c77ccbfe
 from __future__ import annotations
-import json, math, os, shutil, tempfile, time, zlib
-from dataclasses import dataclass, asdict, fields
+import itertools, json, math, pickle, shutil, time, warnings, zipfile, zlib
+from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 import pandas as pd
 import torch
 from torch import Tensor
 from tqdm.auto import tqdm
-from .activations import DEFAULT_NORM_TOKENS, ActivationCache, capture, check_layers, norm_scaling_factors
+from .activations import DEFAULT_NORM_TOKENS, ActivationCache, ActivationSpec, activation_stream, norm_factors
+from .comm import Comm
+from .files import atomic_csv, atomic_dir, atomic_json, atomic_write, remove_leftovers
 from .grouping import group_name, validate_groups
 from .models import default_device
 from .sae import TopKSAE, SAEOutput
 
 # %% auto #0
-__all__ = ['TrainConfig', 'default_lr', 'add_dataclass_flags', 'lr_at', 'mix_rows', 'Comm', 'make_optimizer', 'train_step',
+__all__ = ['TrainConfig', 'default_lr', 'add_dataclass_flags', 'lr_at', 'mix_rows', 'make_optimizer', 'train_step',
            'suite_groups', 'TrainedSAEs', 'train_saes', 'save_run', 'load_run']
 
 # %% ../nbs/06_training.ipynb #8ac4c76b
@@ -46,7 +48,6 @@ class TrainConfig:
     init_b_dec: str = "zeros"  # "zeros" (the reference code) or "geometric_median" (of the first batch)
     norm_tokens: int = DEFAULT_NORM_TOKENS  # positions used to estimate the norm scaling factors when `scales` is not given
     batch_tokens: int = 4096  # rows per step when training from an activation cache
-    exclude_bos: bool = True  # drop the BOS position of every row (its norm is an outlier)
     seed: int = 0  # SAE init, mixing draws and cache shuffling
     device: str | None = None  # SAE device; None: cuda, then mps, then cpu
     bf16: bool = False  # bfloat16 autocast for the SAEs on CUDA (ignored elsewhere)
@@ -74,6 +75,8 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, d: Mapping) -> TrainConfig:
         names = {f.name for f in fields(cls)}
+        if "exclude_bos" in d: raise ValueError("exclude_bos is not a TrainConfig field: BOS handling belongs to the activations, "
+                                                "pass train_saes(..., spec=ActivationSpec(exclude_bos=...))")
         extra = sorted(set(d) - names)
         if extra: raise ValueError(f"unknown TrainConfig field(s) {extra}; accepted: {sorted(names)}")
         return cls(**d)
@@ -134,23 +137,6 @@ def mix_rows(acts: Tensor, # [n_layers, N, d_model] activations of the captured 
     return x, ids[r].to(acts.device)
 
 # %% ../nbs/06_training.ipynb #17cfa398
-class Comm:
-    """How a run talks to its other processes. This one is the single process, where every hook does nothing;
-    `distributed.DistComm` implements the same hooks with `torch.distributed` (data parallelism or SAE sharding)."""
-    rank, world, data_parallel = 0, 1, False
-    reduce = None  # a callable summing a tensor over processes (data parallelism), or None
-    def setup(self, groups: list[list[int]]): pass  # learn the run's SAEs (to assign them to processes)
-    def owns(self, name: str) -> bool: return True  # does this process train SAE `name`?
-    def shard(self, batches: Iterable) -> Iterable: return batches  # this process's share of the batch stream
-    def exchange(self, acts: Tensor, layers: list[int]) -> tuple[Tensor, list[int]]: return acts, layers  # activations this process trains on
-    def positions(self, n: int) -> tuple[int, int]: return n, 0  # (global positions this step, offset of this process's)
-    def reduce_grads(self, sae: TopKSAE): pass  # sum the gradients over processes
-    def fired(self, sae: TopKSAE, top_indices: Tensor, top_acts: Tensor) -> Tensor: return top_indices[top_acts > 0]  # latents that fired anywhere
-    def writes(self, name: str | None = None) -> bool: return True  # does this process write SAE `name` (None: the shared files)?
-    def gather_rows(self, rows: list[dict]) -> list[dict]: return rows  # metric rows of every process, in SAE order
-    def gather_dict(self, d: dict) -> dict: return d  # union of every process's dict
-    def barrier(self): pass
-
 def make_optimizer(sae: TopKSAE, cfg: TrainConfig) -> torch.optim.Adam:
     "Adam over the SAE's parameters, with the run's betas and eps (PyTorch's fused kernel on CPU and CUDA: one pass per tensor)."
     fused = sae.W_enc.device.type in ("cpu", "cuda")
@@ -191,25 +177,33 @@ def suite_groups(groupings: Iterable[Sequence[Sequence[int]]], # groupings, e.g.
     for g in groupings: out |= {tuple(x) for x in validate_groups(g, layers)}
     return [list(g) for g in sorted(out, key=lambda g: (g[0], len(g)))]
 
-def _check_groups(groups) -> list[list[int]]:
+def _run_groups(groups) -> list[list[int]]:
+    "The SAEs of a run: each group checked on its own by `grouping.validate_groups` (a suite's groups may overlap), none listed twice."
     if isinstance(groups, (str, bytes)) or not isinstance(groups, Sequence) or len(groups) == 0:
         raise ValueError(f"groups must be a non-empty list of layer lists, e.g. [[0], [1, 2]]; got {groups!r}")
-    out, seen = [], set()
+    out = []
     for g in groups:
-        if isinstance(g, (str, bytes)) or not isinstance(g, Sequence) or len(g) == 0 or not all(isinstance(l, int) and not isinstance(l, bool) and l >= 0 for l in g):
-            raise ValueError(f"every group must be a non-empty list of layer indices; got {g!r}")
-        g = list(g)
-        if any(b != a + 1 for a, b in zip(g, g[1:])): raise ValueError(f"group {g} is not contiguous and increasing: a group must be a run of consecutive layers like [3, 4, 5]")
-        if tuple(g) in seen: raise ValueError(f"group {g} is listed twice")
-        seen.add(tuple(g)); out.append(g)
+        g = validate_groups([g], _span(g))[0]
+        if g in out: raise ValueError(f"group {g} is listed twice")
+        out.append(g)
     return out
+
+def _span(g) -> list[int]:
+    "The layers from the smallest to the largest of `g`: alone, a contiguous group must cover exactly these."
+    # grouping.validate_groups(groups, layers) checks a covering partition of `layers`; with the unified
+    # validate_groups(groups, cover=False) this helper goes and the call above becomes validate_groups([g], cover=False).
+    if not (isinstance(g, Sequence) and len(g) > 0 and all(isinstance(l, int) and not isinstance(l, bool) for l in g)): return [0]  # let validate_groups name the problem
+    if min(g) < 0: raise ValueError(f"layers must be >= 0; got group {list(g)}")
+    return list(range(min(g), max(g) + 1))
 
 # %% ../nbs/06_training.ipynb #06f678b4
 class TrainedSAEs(dict):
-    "Trained SAEs keyed by group name, with the run's per-step `metrics`, `timings`, `scales`, `cfg` and `groups`."
-    def __init__(self, saes: Mapping[str, TopKSAE], metrics: pd.DataFrame, timings: dict, scales: dict, cfg: TrainConfig, groups: list):
+    "Trained SAEs keyed by group name, with the run's per-step `metrics`, `timings`, `scales`, `cfg`, `groups` and activation `spec`."
+    def __init__(self, saes: Mapping[str, TopKSAE], metrics: pd.DataFrame, timings: dict, scales: dict, cfg: TrainConfig, groups: list,
+                 spec: ActivationSpec | None = None):
         super().__init__(saes)
         self.metrics, self.timings, self.scales, self.cfg, self.groups = metrics, timings, scales, cfg, groups
+        self.spec = spec or ActivationSpec()
     @property
     def saes(self) -> dict: return dict(self)
     def __repr__(self) -> str:
@@ -217,81 +211,96 @@ class TrainedSAEs(dict):
 
 def _sae_seed(seed: int, name: str) -> int: return seed * 1_000_003 + zlib.crc32(name.encode())
 
-def _atomic_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(json.dumps(obj, indent=1)); os.replace(tmp, path)
-
-def _finite_or_raise(acts: Tensor, layers: Sequence[int], step: int):
-    bad = ~torch.isfinite(acts).flatten(1).all(1)
-    if bool(bad.any()):
-        raise FloatingPointError(f"non-finite activations at layer(s) {[l for l, b in zip(layers, bad.tolist()) if b]} in step {step}; "
-                                 "training stopped, the last checkpoint (if any) is the last good state")
-
 # %% ../nbs/06_training.ipynb #fab7d921
+def _run_spec(model, batches, spec: ActivationSpec | None, run_layers: list[int]) -> ActivationSpec:
+    "The activation spec of the run: the caller's (or the cache's, or the default) with the run's layers; checked against a cache's own."
+    if isinstance(batches, ActivationCache):
+        if spec is not None: spec.check_matches(batches.spec, f"the activation cache at {batches.path}")
+        spec = batches.spec
+    spec = (spec or ActivationSpec()).with_layers(run_layers)
+    return spec.resolve(model) if model is not None else spec
+
 class _Source:
-    "Activation batches [n_layers, N, d] of `layers`, from a model + token batches, a cache, or activation batches of `have` layers."
-    def __init__(self, model, batches, layers: list[int], cfg: TrainConfig, have: Sequence[int] | None, comm: Comm):
-        self.model, self.layers, self.cfg, self.seconds = model, layers, cfg, 0.0
-        if model is not None:
-            check_layers(model, layers); self.it = iter(comm.shard(batches)); return
-        if isinstance(batches, ActivationCache):
-            have = batches.layers; batches = batches.batches(cfg.batch_tokens, shuffle=True, seed=cfg.seed)
-        if have is None: raise ValueError("layers must list the layers of the activation batches when model is None and batches is not an ActivationCache")
-        missing = sorted(set(layers) - set(have))
-        if missing: raise ValueError(f"the activation batches hold layers {list(have)}; the groups also need {missing}")
-        self.pos = [list(have).index(l) for l in layers]; self.it = iter(comm.shard(batches))
-    def skip(self, n: int):
-        for _ in range(n): next(self.it)
+    "This process's activation batches [n_layers, N, d] of the run, read through `activations.activation_stream`, with the model's forward seconds."
+    def __init__(self, model, batches, spec: ActivationSpec, cfg: TrainConfig, have: Sequence[int] | None, comm: Comm, skip: int = 0):
+        self.timed, self.seconds = model is not None, 0.0
+        share = lambda it: itertools.islice(comm.shard(it), skip, None)  # this process's share, less the batches a resumed run used (no forward)
+        if model is not None: self.it = activation_stream(model, batches, spec, batch_filter=share)
+        elif isinstance(batches, ActivationCache):
+            self.it = activation_stream(batches, spec=spec, batch_tokens=cfg.batch_tokens, shuffle=True, seed=cfg.seed, batch_filter=share)
+        else: self.it = activation_stream(batches, spec=spec, layers=have, batch_filter=share)
     def __iter__(self):
-        for b in self.it:
-            if self.model is None: yield b[self.pos] if self.pos != list(range(b.shape[0])) else b; continue
+        while True:
             t = time.perf_counter()
-            a = capture(self.model, b, self.layers, exclude_bos=self.cfg.exclude_bos)  # [n_layers, N, d_model]
-            self.seconds += time.perf_counter() - t
+            try: a = next(self.it)  # [n_layers, N, d_model]
+            except StopIteration: return
+            if self.timed: self.seconds += time.perf_counter() - t
             yield a
 
 def _estimate_scales(first: list[tuple[Tensor, list[int]]], n_tokens: int, comm: Comm) -> dict[int, float]:
-    "s_l = 1 / mean ||x_l|| over the first `n_tokens` global positions of the stream (float64), for the layers this process holds."
-    have = first[0][1]; tot = torch.zeros(len(have) + 1, dtype=torch.float64)
-    for i, (a, _) in enumerate(first):
-        n_all, offset = comm.positions(a.shape[1])
-        keep = max(0, min(a.shape[1], n_tokens - i * n_all - offset))
-        tot[:-1] += a[:, :keep].double().norm(dim=-1).sum(1); tot[-1] += keep
-    if comm.reduce is not None: tot = comm.reduce(tot)
-    return comm.gather_dict({l: (tot[-1] / tot[i]).item() for i, l in enumerate(have)})
+    "s_l = 1 / mean ||x_l|| over the first `n_tokens` global positions of the stream (`activations.norm_factors`), for the layers this process holds."
+    s = norm_factors((a for a, _ in first), n_tokens, positions=comm.positions, reduce=comm.reduce)
+    return comm.gather_dict({l: float(v) for l, v in zip(first[0][1], s)})
 
 # %% ../nbs/06_training.ipynb #8db7d283
+_RESUME = (False, True, "latest-good")
+_READ_ERRORS = (OSError, EOFError, RuntimeError, ValueError, KeyError, TypeError, pickle.UnpicklingError, zipfile.BadZipFile)
+
+def _check_resume(resume) -> None:
+    if not (resume is True or resume is False or resume == "latest-good"):
+        raise ValueError(f"resume must be one of {_RESUME}; got {resume!r}")
+
 def _save_checkpoint(ckdir: Path, step: int, state: dict, rows: list, keep: int, comm: Comm | None = None):
-    "Write `checkpoints/step_XXXXXXXX/` atomically: one state file per writing process, the metrics, then the `complete` marker."
+    "Write `checkpoints/step_XXXXXXXX/` all at once (`files.atomic_dir`): the state (one file per process under SAE sharding), the metrics, the `complete` marker."
     comm = comm or Comm()
     sharded = comm.world > 1 and not comm.data_parallel
-    tmp, dest = ckdir/f".tmp-step_{step:08d}", ckdir/f"step_{step:08d}"
-    if comm.writes():
-        ckdir.mkdir(parents=True, exist_ok=True); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
-    comm.barrier()
-    if sharded: torch.save(state, tmp/f"state_rank{comm.rank}.pt")
-    elif comm.writes(): torch.save(state, tmp/"state.pt")
-    comm.barrier()
-    if comm.writes():
+    dest = ckdir/f"step_{step:08d}"
+    part = lambda r: ckdir/f".{dest.name}.tmp-rank{r}.pt"  # a process's state, written beside the folder, moved in by the writer
+    if sharded: atomic_write(part(comm.rank), lambda t: torch.save(state, t)); comm.barrier()
+    def fill(tmp: Path):
+        if sharded:
+            for r in range(comm.world): shutil.move(part(r), tmp/f"state_rank{r}.pt")
+        else: torch.save(state, tmp/"state.pt")
         pd.DataFrame(rows).to_csv(tmp/"metrics.csv", index=False)
         (tmp/"complete").write_text(str(step))
-        if dest.exists(): shutil.rmtree(dest)
-        os.replace(tmp, dest)
+    if comm.writes():
+        atomic_dir(dest, fill)
         for old in sorted(ckdir.glob("step_*"))[:-keep]: shutil.rmtree(old, ignore_errors=True)
+        remove_leftovers(ckdir)  # temporary files of a killed write; nobody else writes here now
     comm.barrier()
 
-def _load_checkpoint(ckdir: Path) -> tuple[dict, list] | None:
-    "The newest readable checkpoint under `ckdir` (state merged over its state files, metric rows), or None."
-    for d in sorted(ckdir.glob("step_*"), reverse=True):
-        if not (d/"complete").exists(): continue
-        try:
-            parts = [torch.load(f, weights_only=True, map_location="cpu") for f in sorted(d.glob("state*.pt"))]
-            if not parts: raise ValueError("no state file")
-            state = parts[0]
-            for p in parts[1:]:
-                for k in ("saes", "opts"): state[k].update(p[k])
-                state["timings"].update({k: v for k, v in p["timings"].items() if k not in ("forward", "tokens", "forward_done")})
-            return state, pd.read_csv(d/"metrics.csv").to_dict("records")
-        except Exception as e: print(f"skipping unreadable checkpoint {d.name}: {e}")
+def _read_checkpoint(d: Path) -> tuple[dict, list]:
+    "The state (merged over its state files) and metric rows of the finished checkpoint folder `d`; a ValueError naming the unreadable file."
+    files = sorted(d.glob("state*.pt"))
+    if not files: raise ValueError(f"checkpoint {d} has no state file although it is marked complete")
+    parts = []
+    for f in files:
+        try: parts.append(torch.load(f, weights_only=True, map_location="cpu"))
+        except _READ_ERRORS as e: raise ValueError(f"checkpoint file {f} is unreadable (corrupted or half-written): {e}") from None
+    state = parts[0]
+    try:
+        for p in parts[1:]:
+            for k in ("saes", "opts"): state[k].update(p[k])
+            state["timings"].update({k: v for k, v in p["timings"].items() if k not in ("forward", "tokens", "forward_done")})
+        missing = sorted({"saes", "opts", "gen", "step", "consumed", "scales", "timings", "groups", "cfg"} - set(state))
+        if missing: raise KeyError(f"entries {missing} missing")
+    except _READ_ERRORS as e: raise ValueError(f"checkpoint file {files[0]} does not hold a training state: {e}") from None
+    try: rows = pd.read_csv(d/"metrics.csv").to_dict("records")
+    except _READ_ERRORS as e: raise ValueError(f"checkpoint file {d/'metrics.csv'} is unreadable (corrupted or half-written): {e}") from None
+    return state, rows
+
+def _load_checkpoint(ckdir: Path, # the run's checkpoints folder
+                     latest_good: bool = False, # skip unreadable checkpoints (with a warning) and take the newest readable one
+                    ) -> tuple[dict, list] | None: # (state, metric rows), or None when there is no checkpoint
+    "The newest checkpoint under `ckdir`; an unreadable one is a ValueError naming the file unless `latest_good`."
+    found = [d for d in sorted(ckdir.glob("step_*"), reverse=True) if (d/"complete").exists()]  # no marker: never finished, not a checkpoint
+    for d in found:
+        try: return _read_checkpoint(d)
+        except ValueError as e:
+            if not latest_good:
+                raise ValueError(f"{e}; pass resume='latest-good' to continue from the newest readable older checkpoint, or delete {d}") from None
+            warnings.warn(f"skipping checkpoint {d.name}: {e}")
+    if found: raise ValueError(f"no readable checkpoint in {ckdir}: every one of {[d.name for d in found]} is damaged; delete the folder to start over")
     return None
 
 # %% ../nbs/06_training.ipynb #f40a8a93
@@ -318,15 +327,163 @@ def _metric_row(step: int, name: str, g: list[int], tokens: int, out, x: Tensor,
         if n > 1: row[f"fvu_L{l}"] = (sse / (sxx - sx.pow(2).sum() / n)).item()
     return row
 
+# %% ../nbs/06_training.ipynb #0d418343
+@dataclass
+class _Run:
+    "A run between two steps: its SAEs, optimizers, random stream, counters, metric rows and timings (what a checkpoint holds)."
+    names: list[str]  # every SAE of the run, in the order of `groups`
+    groups: list[list[int]]  # their layers
+    mine: list[str]  # the SAEs this process trains
+    saes: dict[str, TopKSAE]  # name -> SAE (this process's)
+    opts: dict[str, torch.optim.Optimizer]  # name -> its optimizer
+    scales: dict[int, float]  # layer -> norm scaling factor
+    spec: ActivationSpec  # what the activations are (hook site, BOS handling, the run's layers)
+    gen: torch.Generator  # the mixing draws, in lock step on every process
+    dev: torch.device  # where the SAEs live
+    autocast: bool  # bfloat16 autocast
+    step: int = 0  # optimizer steps taken
+    consumed: int = 0  # batches of this process's stream used
+    rows: list = field(default_factory=list)  # metric rows so far
+    timings: dict = field(default_factory=dict)  # seconds of forward and of each SAE, tokens seen
+    total_steps: int | None = None  # steps of the whole run, known at the first step of each call
+
+    def state(self, cfg: TrainConfig) -> dict:
+        "What a checkpoint saves."
+        return {"saes": {k: v.state_dict() for k, v in self.saes.items()}, "opts": {k: o.state_dict() for k, o in self.opts.items()},
+                "gen": self.gen.get_state(), "step": self.step, "consumed": self.consumed, "scales": {str(l): s for l, s in self.scales.items()},
+                "timings": {**self.timings, "forward_done": self.timings["forward"]}, "groups": self.groups, "cfg": cfg.to_dict(),
+                "spec": self.spec.to_dict()}
+
+    def restore(self, state: dict, rows: list):
+        "Continue from a checkpoint's state and metric rows."
+        for n in self.mine: self.saes[n].load_state_dict(state["saes"][n]); self.opts[n].load_state_dict(state["opts"][n])
+        self.gen.set_state(state["gen"]); self.step, self.consumed, self.rows = state["step"], state["consumed"], rows
+        self.timings = {k: v for k, v in state["timings"].items() if k in ("forward", "tokens", "forward_done") or k in self.mine}
+
+    def result(self, cfg: TrainConfig) -> TrainedSAEs:
+        return TrainedSAEs(self.saes, pd.DataFrame(self.rows), self.timings, self.scales, cfg, self.groups, self.spec)
+
+def _previous_run(out_dir: Path | None, resume: bool | str, cfg: TrainConfig, groups: list[list[int]],
+                  spec: ActivationSpec) -> tuple[TrainedSAEs | None, tuple | None]:
+    "(a finished run in `out_dir` to return as it is, or None; the checkpoint to continue, or None), refusing other settings."
+    if out_dir is None: return None, None
+    if (out_dir/"run.json").exists():
+        if not resume: raise ValueError(f"{out_dir} holds a finished run; pass resume=True to load it or choose another out_dir")
+        done = load_run(out_dir)
+        if done.cfg != cfg or done.groups != groups: raise ValueError(f"the finished run in {out_dir} has other settings or groups; choose another out_dir")
+        spec.check_matches(done.spec, f"the finished run in {out_dir}")
+        return done, None
+    ckdir = out_dir/"checkpoints"
+    if not resume:
+        if ckdir.exists() and any(ckdir.glob("step_*")):
+            raise ValueError(f"{out_dir} holds checkpoints of an unfinished run; pass resume=True to continue it or choose another out_dir")
+        return None, None
+    ck = _load_checkpoint(ckdir, latest_good=resume == "latest-good")
+    if ck is None: return None, None
+    ck_cfg, ck_spec = _saved_cfg_and_spec(ck[0])
+    if ck[0]["groups"] != groups or ck_cfg != cfg:
+        raise ValueError(f"the checkpoint in {out_dir} was made with other groups or settings; choose another out_dir")
+    spec.check_matches(ck_spec, f"the checkpoint in {out_dir}")
+    return None, ck
+
+def _head_and_scales(stream: Iterator, cfg: TrainConfig, comm: Comm, scales: Mapping[int, float] | None, run_layers: list[int],
+                     need_width: bool) -> tuple[dict[int, float], list]:
+    "The norm factors (the caller's, or estimated on the head of the stream) and the batches read from the stream for them, trained on next."
+    first: list[tuple[Tensor, list[int]]] = []
+    if scales is None:  # estimate the factors on the head of the stream, then train on it too
+        n, n_norm = 0, min(cfg.norm_tokens, cfg.n_tokens)  # never hold more than the run trains on
+        while n < n_norm:
+            try: first.append(next(stream)); n += comm.positions(first[-1][0].shape[1])[0]
+            except StopIteration: break
+        if not first: raise ValueError("batches is empty: nothing to train on")
+        return _estimate_scales(first, n_norm, comm), first
+    missing = sorted(set(run_layers) - set(int(l) for l in scales))
+    if missing: raise ValueError(f"scales lacks the factors of layers {missing}")
+    if need_width:  # no model to tell d_model: read it off the first batch (trained on first)
+        try: first.append(next(stream))
+        except StopIteration: raise ValueError("batches is empty: nothing to train on") from None
+    return {l: float(scales[l]) for l in run_layers}, first
+
+def _build_saes(names: list[str], groups: list[list[int]], mine: list[str], cfg: TrainConfig, scales: dict[int, float],
+                d: int | None, dev: torch.device, hook: str) -> tuple[dict, dict]:
+    "This process's SAEs, each initialised from a seed of its own (the run's seed and its name), and their optimizers."
+    saes, opts = {}, {}
+    for name, g in zip(names, groups):
+        if name not in mine: continue
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(_sae_seed(cfg.seed, name))
+            sae = TopKSAE(d, cfg.n_latents or cfg.expansion_factor * d, cfg.k, g, device=dev, k_aux=cfg.k_aux,
+                          dead_tokens=cfg.dead_tokens, aux_alpha=cfg.aux_alpha, hook=hook)
+        sae.set_scales({l: scales[l] for l in g})
+        saes[name], opts[name] = sae, make_optimizer(sae, cfg)
+    return saes, opts
+
+def _width(model, first: list, ck: tuple | None) -> int | None:
+    "d_model: the model's, the first batch's, or the checkpoint's (None when this process trains no SAE)."
+    if model is not None: return model.cfg.d_model
+    if first: return first[0][0].shape[-1]
+    saes = ck[0]["saes"] if ck is not None else {}
+    return next(iter(saes.values()))["W_dec"].shape[1] if saes else None
+
+def _setup(model, batches, groups: list[list[int]], cfg: TrainConfig, spec: ActivationSpec, layers, scales, ck: tuple | None, comm: Comm):
+    "The run before its next step (fresh, or restored from the checkpoint `ck`), its activation source, the stream of batches, the batches already read."
+    names = [group_name(g) for g in groups]
+    comm.setup(groups)
+    mine = [n for n in names if comm.owns(n)]
+    run_layers = sorted({l for g in groups for l in g})
+    if cfg.init_b_dec == "geometric_median" and comm.data_parallel:
+        raise ValueError("init_b_dec='geometric_median' is not available under data parallelism; use 'zeros'")
+    src = _Source(model, batches, spec, cfg, layers, comm, skip=ck[0]["consumed"] if ck is not None else 0)
+    stream = (comm.exchange(a, run_layers) for a in src)  # (activations [n_layers, N, d], their layers) this process trains on
+    if ck is None: scales, first = _head_and_scales(stream, cfg, comm, scales, run_layers, need_width=model is None)
+    else: scales, first = {int(l): s for l, s in ck[0]["scales"].items()}, []
+    dev = torch.device(cfg.device) if cfg.device else default_device()
+    saes, opts = _build_saes(names, groups, mine, cfg, scales, _width(model, first, ck), dev, spec.hook)
+    run = _Run(names, groups, mine, saes, opts, scales, spec, torch.Generator().manual_seed(cfg.seed), dev, cfg.bf16 and dev.type == "cuda",
+               timings={"forward": 0.0, "tokens": 0, **{n: 0.0 for n in mine}})
+    if ck is not None: run.restore(*ck)
+    return run, src, stream, first
+
+# %% ../nbs/06_training.ipynb #e748bd3a
+def _train_batch(run: _Run, # the run; its SAEs, generator and timings are updated
+                 acts: Tensor, # [len(have), N, d_model] this process's activations of the step (finite, on run.dev)
+                 have: list[int], # the layers of acts
+                 n_all: int, # positions in the global batch (all processes)
+                 offset: int, # where this process's N positions start in the global batch
+                 cfg: TrainConfig, comm: Comm,
+                ) -> list[dict]: # this process's metric rows (a logged step), else []
+    "One optimizer step of every SAE this process trains, on one batch; the random draws of the others are made and dropped (see above)."
+    log, rows = run.step % cfg.log_every == 0, []
+    for name, g in zip(run.names, run.groups):
+        if name not in run.mine:
+            if cfg.mix == "random" and len(g) > 1: torch.randint(0, len(g), (n_all,), generator=run.gen)  # another process's SAE: keep in step
+            continue
+        sae, pos = run.saes[name], [have.index(l) for l in g]
+        t = time.perf_counter()
+        if run.step == 0 and cfg.init_b_dec == "geometric_median":
+            x0, l0 = mix_rows(acts, pos, g, "all")
+            with torch.no_grad(): sae.init_b_dec(x0, l0)
+        x, lid = mix_rows(acts, pos, g, cfg.mix, run.gen, n_draws=n_all, offset=offset)
+        lr = lr_at(run.step, cfg.lr or default_lr(sae.cfg.n_latents), run.total_steps, cfg.warmup_steps, cfg.schedule)
+        rows_global = n_all * (len(g) if cfg.mix == "all" else 1)
+        out = train_step(sae, run.opts[name], x, lid, lr, cfg.grad_clip, run.autocast, comm, rows_global)
+        if not torch.isfinite(out.loss): raise FloatingPointError(f"the loss of SAE {name} is not finite at step {run.step}; the last checkpoint (if any) is the last good state")
+        if run.dev.type == "cuda": torch.cuda.synchronize()
+        run.timings[name] += time.perf_counter() - t
+        if log: rows.append(_metric_row(run.step, name, g, run.timings["tokens"] + n_all, out, x, lid, lr, sae, comm, rows_global))
+    return rows
+
+# %% ../nbs/06_training.ipynb #933802b9
 def train_saes(model, # a TransformerLens bridge, or None to train from activations
                batches, # token batches [batch, pos] (with a model), or an ActivationCache / activation batches [n_layers, N, d]
                groups: Sequence[Sequence[int]], # the SAEs to train, each a contiguous run of layers, e.g. [[0], [1], [0, 1]]
                cfg: TrainConfig | None = None, # run settings; None: TrainConfig()
                *,
-               layers: Sequence[int] | None = None, # layers of plain activation batches (model None, not a cache)
+               spec: ActivationSpec | None = None, # hook site and BOS handling (its layers are the run's); None: a cache's own, else ActivationSpec()
+               layers: Sequence[int] | None = None, # the layers plain activation batches hold (model None, not a cache); None: 0..n-1
                scales: Mapping[int, float] | None = None, # layer -> norm scaling factor; None: estimated on cfg.norm_tokens
                out_dir: str | Path | None = None, # where checkpoints and the final SAEs go; None: keep in memory
-               resume: bool = False, # continue the run in out_dir
+               resume: bool | str = False, # continue the run in out_dir: True (a damaged newest checkpoint is an error), "latest-good" (fall back to the newest readable one)
                callback: Callable[[int, list[dict]], object] | None = None, # called with (step, metric rows) at every logged step
                dashboard: bool = False, # live plots in a notebook (`widgets.TrainingDashboard`)
                progress: bool = True, # tqdm progress bar
@@ -335,124 +492,50 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
               ) -> TrainedSAEs:
     "Train one TopK SAE per group, all from one activation stream; returns them keyed by group name."
     cfg, comm = cfg or TrainConfig(), comm or Comm()
-    groups = _check_groups(groups)
-    names = [group_name(g) for g in groups]
-    comm.setup(groups)
-    mine = [n for n in names if comm.owns(n)]
-    run_layers = sorted({l for g in groups for l in g})
-    out_dir = Path(out_dir) if out_dir is not None else None
-    if out_dir is not None and (out_dir/"run.json").exists():
-        if not resume: raise ValueError(f"{out_dir} holds a finished run; pass resume=True to load it or choose another out_dir")
-        done = load_run(out_dir)
-        if done.cfg != cfg or done.groups != groups: raise ValueError(f"the finished run in {out_dir} has other settings or groups; choose another out_dir")
-        return done
-    ck = _load_checkpoint(out_dir/"checkpoints") if out_dir is not None and resume else None
-    if out_dir is not None and not resume and (out_dir/"checkpoints").exists() and any((out_dir/"checkpoints").glob("step_*")):
-        raise ValueError(f"{out_dir} holds checkpoints of an unfinished run; pass resume=True to continue it or choose another out_dir")
-    src = _Source(model, batches, run_layers, cfg, layers, comm)  # _Source takes this process's share of the stream (once)
-    dev = torch.device(cfg.device) if cfg.device else default_device()
-    autocast = cfg.bf16 and dev.type == "cuda"
-    stream = (comm.exchange(a, run_layers) for a in src)  # (activations [n_layers, N, d], their layers) this process trains on
-    first: list[tuple[Tensor, list[int]]] = []
-    if ck is None and scales is None:  # estimate the factors on the head of the stream, then train on it too
-        n, n_norm = 0, min(cfg.norm_tokens, cfg.n_tokens)  # never hold more than the run trains on
-        while n < n_norm:
-            try: first.append(next(stream)); n += comm.positions(first[-1][0].shape[1])[0]
-            except StopIteration: break
-        if not first: raise ValueError("batches is empty: nothing to train on")
-        for i, (f, have) in enumerate(first): _finite_or_raise(f, have, i)
-        scales = _estimate_scales(first, n_norm, comm)
-    elif ck is not None: scales = {int(l): s for l, s in ck[0]["scales"].items()}
-    else:
-        missing = sorted(set(run_layers) - set(int(l) for l in scales))
-        if missing: raise ValueError(f"scales lacks the factors of layers {missing}")
-        scales = {l: float(scales[l]) for l in run_layers}
-    d_model = model.cfg.d_model if model is not None else None
-    saes, opts = {}, {}
-    for name, g in zip(names, groups):
-        if name not in mine: continue
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(_sae_seed(cfg.seed, name))
-            d = d_model or (first[0][0].shape[-1] if first else None)
-            if d is None:  # resumed from a cache without a peek: the width is in the checkpoint
-                d = ck[0]["saes"][name]["W_dec"].shape[1]
-            sae = TopKSAE(d, cfg.n_latents or cfg.expansion_factor * d, cfg.k, g, device=dev, k_aux=cfg.k_aux,
-                          dead_tokens=cfg.dead_tokens, aux_alpha=cfg.aux_alpha)
-        sae.set_scales({l: scales[l] for l in g})
-        saes[name], opts[name] = sae, make_optimizer(sae, cfg)
-    gen = torch.Generator().manual_seed(cfg.seed)
-    step, consumed, rows = 0, 0, []
-    timings = {"forward": 0.0, "tokens": 0, **{n: 0.0 for n in mine}}
-    if ck is not None:
-        state, rows = ck
-        if state["groups"] != groups or TrainConfig.from_dict(state["cfg"]) != cfg:
-            raise ValueError(f"the checkpoint in {out_dir} was made with other groups or settings; choose another out_dir")
-        for n in mine: saes[n].load_state_dict(state["saes"][n]); opts[n].load_state_dict(state["opts"][n])
-        gen.set_state(state["gen"]); step, consumed = state["step"], state["consumed"]
-        timings = {k: v for k, v in state["timings"].items() if k in ("forward", "tokens", "forward_done") or k in mine}
-        src.skip(consumed)
-    total_steps, start = None, step
+    _check_resume(resume)
     if max_steps is not None and max_steps <= 0: raise ValueError(f"max_steps must be a positive int or None; got {max_steps!r}")
+    groups = _run_groups(groups)
+    out_dir = Path(out_dir) if out_dir is not None else None
+    spec = _run_spec(model, batches, spec, sorted({l for g in groups for l in g}))
+    done, ck = _previous_run(out_dir, resume, cfg, groups, spec)
+    if done is not None: return done
+    run, src, stream, first = _setup(model, batches, groups, cfg, spec, layers, scales, ck, comm)
     if dashboard and callback is None:
         from layergroup_sae.widgets import TrainingDashboard
         callback = TrainingDashboard()
-    bar = tqdm(total=cfg.n_tokens, initial=min(timings["tokens"], cfg.n_tokens), unit="tok", unit_scale=True,
+    bar = tqdm(total=cfg.n_tokens, initial=min(run.timings["tokens"], cfg.n_tokens), unit="tok", unit_scale=True,
                disable=not progress or comm.rank != 0, desc="train SAEs")
-    def batches_left():
-        yield from first
-        yield from stream
-    for acts, have in batches_left():
+    start = run.step
+    for acts, have in itertools.chain(first, stream):
         n_all, offset = comm.positions(acts.shape[1])  # global positions of this step, where this process's start
-        left = cfg.n_tokens - timings["tokens"]
+        left = cfg.n_tokens - run.timings["tokens"]
         if left <= 0: break
         if n_all > left:  # the last, partial step: keep the first `left` global positions
             acts = acts[:, : max(0, min(acts.shape[1], left - offset))]; n_all = left
-        acts = acts.to(dev)  # [n_layers, N, d_model]
-        _finite_or_raise(acts, have, step)
-        if total_steps is None: total_steps = max(math.ceil(left / n_all) + step, 1)
-        log = step % cfg.log_every == 0
-        step_rows = []
-        for name, g in zip(names, groups):  # every process draws for every SAE, so the random stream is the same everywhere
-            pos = [have.index(l) for l in g] if name in mine else None
-            if pos is None:
-                if cfg.mix == "random" and len(g) > 1: torch.randint(0, len(g), (n_all,), generator=gen)
-                continue
-            sae = saes[name]
-            t = time.perf_counter()
-            if step == 0 and cfg.init_b_dec == "geometric_median":
-                if comm.data_parallel: raise ValueError("init_b_dec='geometric_median' is not available under data parallelism; use 'zeros'")
-                x0, l0 = mix_rows(acts, pos, g, "all")
-                with torch.no_grad(): sae.init_b_dec(x0, l0)
-            x, lid = mix_rows(acts, pos, g, cfg.mix, gen, n_draws=n_all, offset=offset)
-            lr = lr_at(step, cfg.lr or default_lr(sae.cfg.n_latents), total_steps, cfg.warmup_steps, cfg.schedule)
-            rows_global = n_all * (len(g) if cfg.mix == "all" else 1)
-            out = train_step(sae, opts[name], x, lid, lr, cfg.grad_clip, autocast, comm, rows_global)
-            if not torch.isfinite(out.loss): raise FloatingPointError(f"the loss of SAE {name} is not finite at step {step}; the last checkpoint (if any) is the last good state")
-            if dev.type == "cuda": torch.cuda.synchronize()
-            timings[name] += time.perf_counter() - t
-            if log: step_rows.append(_metric_row(step, name, g, timings["tokens"] + n_all, out, x, lid, lr, sae, comm, rows_global))
-        step += 1; consumed += 1; timings["tokens"] += n_all
-        timings["forward"] = timings.get("forward_done", 0.0) + src.seconds
-        step_rows = comm.gather_rows(step_rows)
-        rows += step_rows
-        bar.update(n_all)
-        if step_rows:
-            bar.set_postfix(worst_fvu=f"{max(r['fvu'] for r in step_rows):.3f}", refresh=False)
-            if callback is not None and comm.rank == 0: callback(step - 1, step_rows)
-        stop = max_steps is not None and step - start >= max_steps and timings["tokens"] < cfg.n_tokens
-        if out_dir is not None and ((cfg.checkpoint_every and step % cfg.checkpoint_every == 0) or stop):
-            state = {"saes": {k: v.state_dict() for k, v in saes.items()}, "opts": {k: o.state_dict() for k, o in opts.items()},
-                     "gen": gen.get_state(), "step": step, "consumed": consumed, "scales": {str(l): s for l, s in scales.items()},
-                     "timings": {**timings, "forward_done": timings["forward"]}, "groups": groups, "cfg": cfg.to_dict()}
-            _save_checkpoint(out_dir/"checkpoints", step, state, rows, cfg.keep_checkpoints, comm)
-        if stop:  # unfinished on purpose: no run.json, resume=True continues
-            bar.close(); return TrainedSAEs(saes, pd.DataFrame(rows), timings, scales, cfg, groups)
+        acts = acts.to(run.dev)  # [n_layers, N, d_model], finite (the stream checks)
+        if run.total_steps is None: run.total_steps = max(math.ceil(left / n_all) + run.step, 1)
+        step_rows = comm.gather_rows(_train_batch(run, acts, have, n_all, offset, cfg, comm))
+        run.step += 1; run.consumed += 1; run.timings["tokens"] += n_all
+        run.timings["forward"] = run.timings.get("forward_done", 0.0) + src.seconds
+        run.rows += step_rows
+        _report(bar, callback, run.step - 1, step_rows, n_all, comm)
+        stop = max_steps is not None and run.step - start >= max_steps and run.timings["tokens"] < cfg.n_tokens
+        if out_dir is not None and ((cfg.checkpoint_every and run.step % cfg.checkpoint_every == 0) or stop):
+            _save_checkpoint(out_dir/"checkpoints", run.step, run.state(cfg), run.rows, cfg.keep_checkpoints, comm)
+        if stop: bar.close(); return run.result(cfg)  # unfinished on purpose: no run.json, resume=True continues
     bar.close()
-    if step == 0: raise ValueError("batches is empty: nothing to train on")
-    timings.pop("forward_done", None)
-    res = TrainedSAEs(saes, pd.DataFrame(rows), timings, scales, cfg, groups)
+    if run.step == 0: raise ValueError("batches is empty: nothing to train on")
+    run.timings.pop("forward_done", None)
+    res = run.result(cfg)
     if out_dir is not None: save_run(res, out_dir, comm)
     return res
+
+def _report(bar, callback, step: int, rows: list[dict], n: int, comm: Comm):
+    "Advance the progress bar by `n` positions; show the worst FVU and call `callback` (rank 0) at a logged step."
+    bar.update(n)
+    if not rows: return
+    bar.set_postfix(worst_fvu=f"{max(r['fvu'] for r in rows):.3f}", refresh=False)
+    if callback is not None and comm.rank == 0: callback(step, rows)
 
 # %% ../nbs/06_training.ipynb #71688900
 def save_run(res: TrainedSAEs, out_dir: str | Path, comm: Comm | None = None) -> Path:
@@ -464,17 +547,26 @@ def save_run(res: TrainedSAEs, out_dir: str | Path, comm: Comm | None = None) ->
     timings = comm.gather_dict(res.timings)
     comm.barrier()
     if comm.writes():
-        tmp = out_dir/".metrics.csv.tmp"; res.metrics.to_csv(tmp, index=False); os.replace(tmp, out_dir/"metrics.csv")
-        _atomic_json(out_dir/"run.json", {"cfg": res.cfg.to_dict(), "groups": res.groups, "names": [group_name(g) for g in res.groups],
-                                          "timings": timings, "scales": {str(l): s for l, s in res.scales.items()}})
+        atomic_csv(res.metrics, out_dir/"metrics.csv")
+        atomic_json(out_dir/"run.json", {"cfg": res.cfg.to_dict(), "spec": res.spec.to_dict(), "groups": res.groups,
+                                         "names": [group_name(g) for g in res.groups], "timings": timings,
+                                         "scales": {str(l): s for l, s in res.scales.items()}})
     comm.barrier()
     return out_dir
+
+def _saved_cfg_and_spec(meta: Mapping) -> tuple[TrainConfig, ActivationSpec]:
+    "The TrainConfig and ActivationSpec of a saved run or checkpoint; one saved before the spec existed kept exclude_bos in its config."
+    cfg = dict(meta["cfg"])
+    old_bos = cfg.pop("exclude_bos", True)
+    spec = ActivationSpec.from_dict(meta["spec"]) if "spec" in meta else ActivationSpec(exclude_bos=old_bos)
+    return TrainConfig.from_dict(cfg), spec
 
 def load_run(out_dir: str | Path, device: str | torch.device | None = None) -> TrainedSAEs:
     "A finished run written by `train_saes(..., out_dir=...)`."
     out_dir = Path(out_dir)
     if not (out_dir/"run.json").exists(): raise FileNotFoundError(f"no finished run in {out_dir} (run.json missing); resume it with train_saes(..., resume=True)")
     meta = json.loads((out_dir/"run.json").read_text())
+    cfg, spec = _saved_cfg_and_spec(meta)
     saes = {n: TopKSAE.load(out_dir/"saes"/n, device=device) for n in meta["names"]}
     return TrainedSAEs(saes, pd.read_csv(out_dir/"metrics.csv"), meta["timings"], {int(l): s for l, s in meta["scales"].items()},
-                       TrainConfig.from_dict(meta["cfg"]), meta["groups"])
+                       cfg, meta["groups"], spec)
