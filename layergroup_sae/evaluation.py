@@ -14,7 +14,7 @@ from torch import Tensor
 from torch.utils.flop_counter import FlopCounterMode
 from tqdm.auto import tqdm
 from .activations import ActivationSpec, capture_batch, hook_name
-from .grouping import group_name
+from .grouping import group_name, layer_name
 from .training import train_step
 
 # %% auto #0
@@ -308,7 +308,7 @@ def splice_all_assignments(sweep: pd.DataFrame, # rows of `group_sweep` (one met
                           ) -> dict[str, dict[int, str]]: # `evaluate`'s `splice_all`: "baseline" and "G=<n>" -> {layer: SAE name}
     "For the all-layers splice: the per-layer SAEs ('baseline') and each grouping of the sweep, as layer -> SAE name; `compare` finds them by these names."
     grouped = sorted({l for g in sweep.groups.iloc[0] for l in g})
-    base = {l: group_name([l]) for l in (grouped if layers is None else layers)}
+    base = {l: layer_name(l) for l in (grouped if layers is None else layers)}
     if not set(grouped) <= set(base): raise ValueError(f"layers must include the grouped layers {grouped}; got {list(layers)}")
     return {_grouping_name(None): base} | {_grouping_name(s.n_groups): base | {l: group_name(g) for g in s.groups for l in g}
                                             for _, s in sweep.sort_values("n_groups").iterrows()}
@@ -349,7 +349,7 @@ def compare(metrics: pd.DataFrame, # rows of `evaluate` (all SAEs of the groupin
     "Per grouping: mean / max over grouped layers of FVU, ΔCE, KL, their deltas against the per-layer baseline, and cost ratios."
     grouped = sorted({l for g in sweep.groups.iloc[0] for l in g})
     suite = _suite_layers(sweep, grouped, layers)
-    own, base_saes = [group_name([l]) for l in suite if l not in grouped], [group_name([l]) for l in suite]  # ungrouped layers keep their SAE
+    own, base_saes = [layer_name(l) for l in suite if l not in grouped], [layer_name(l) for l in suite]  # ungrouped layers keep their SAE
     if timings is not None:
         missing = sorted(({"forward"} | {group_name(g) for gs in sweep.groups for g in gs} | set(base_saes)) - set(timings))
         if missing: raise ValueError(f"timings lack {missing}: train every SAE of the groupings, the per-layer baselines and the last layer's own SAE "
@@ -420,6 +420,10 @@ def measured_sae_train_flops_per_token(sae, # a TopKSAE; a copy takes the step, 
 # %% ../nbs/07_evaluation.ipynb #168a19cb
 _PAPER_COLS = ["fvu_saelens_mean", "fvu_saelens_max", "delta_ce_pct_mean", "delta_ce_mean", "ce_score_mean", "c_ratio"]
 
+def _span(s: str) -> list[int]:
+    "'3-6' -> [3, 4, 5, 6], '7' -> [7]."
+    a, _, b = s.partition("-"); return list(range(int(a), int(b or a) + 1))
+
 def _paper_table(text: str, # rows of a PAPER.md §8.2 summary table: | G | AMAD | groups | FVU mean | FVU max | ΔCE % | ΔCE nats | CE score | C ratio |
                  n_grouped: int, # grouped layers (the baseline row's n_groups, as in `compare`)
                  ce_clean: float, # the clean CE of the model
@@ -429,7 +433,7 @@ def _paper_table(text: str, # rows of a PAPER.md §8.2 summary table: | G | AMAD
     for line in text.strip().splitlines():
         G, amad_, groups, *v = [c.strip() for c in line.strip().strip("|").split("|")]
         base = G == "base"
-        rows.append(dict(n_groups=n_grouped if base else int(G.strip("*")), groups="per-layer baseline" if base else " ".join(f"L{g}" for g in groups.split()),
+        rows.append(dict(n_groups=n_grouped if base else int(G.strip("*")), groups="per-layer baseline" if base else " ".join(group_name(_span(g)) for g in groups.split()),
                          amad=float(amad_), **dict(zip(_PAPER_COLS, map(float, v))), ce_clean=ce_clean, g_hat=G.startswith("**"), baseline=base))
     return pd.DataFrame(rows)
 

@@ -183,18 +183,11 @@ def _run_groups(groups) -> list[list[int]]:
         raise ValueError(f"groups must be a non-empty list of layer lists, e.g. [[0], [1, 2]]; got {groups!r}")
     out = []
     for g in groups:
-        g = validate_groups([g], _span(g))[0]
+        g = validate_groups([g], cover=False)[0]
         if g in out: raise ValueError(f"group {g} is listed twice")
         out.append(g)
     return out
 
-def _span(g) -> list[int]:
-    "The layers from the smallest to the largest of `g`: alone, a contiguous group must cover exactly these."
-    # grouping.validate_groups(groups, layers) checks a covering partition of `layers`; with the unified
-    # validate_groups(groups, cover=False) this helper goes and the call above becomes validate_groups([g], cover=False).
-    if not (isinstance(g, Sequence) and len(g) > 0 and all(isinstance(l, int) and not isinstance(l, bool) for l in g)): return [0]  # let validate_groups name the problem
-    if min(g) < 0: raise ValueError(f"layers must be >= 0; got group {list(g)}")
-    return list(range(min(g), max(g) + 1))
 
 # %% ../nbs/06_training.ipynb #06f678b4
 class TrainedSAEs(dict):
