@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 from .activations import DEFAULT_NORM_TOKENS, ActivationCache, ActivationSpec, activation_stream, norm_factors
 from .comm import Comm
 from .files import atomic_csv, atomic_dir, atomic_json, atomic_write, remove_leftovers
-from .grouping import group_name, validate_groups
+from .grouping import group_name, layer_name, validate_groups
 from .models import default_device
 from .sae import TopKSAE, SAEOutput
 
@@ -317,7 +317,7 @@ def _metric_row(step: int, name: str, g: list[int], tokens: int, out, x: Tensor,
            "l0": v[3].item() / rows_global, "dead_frac": sae.dead_mask().float().mean().item(), "lr": lr}
     for i, l in enumerate(g if len(g) > 1 else []):
         sse, sx, sxx, n = v[4 + i * (d + 3)], v[5 + i * (d + 3): 5 + i * (d + 3) + d], v[5 + i * (d + 3) + d], v[6 + i * (d + 3) + d]
-        if n > 1: row[f"fvu_L{l}"] = (sse / (sxx - sx.pow(2).sum() / n)).item()
+        if n > 1: row[f"fvu_{layer_name(l)}"] = (sse / (sxx - sx.pow(2).sum() / n)).item()
     return row
 
 # %% ../nbs/06_training.ipynb #0d418343
