@@ -12,7 +12,8 @@ from jsonargparse import ActionConfigFile, ArgumentError, ArgumentParser
 
 # %% auto #0
 __all__ = ['CONFIG_HELP', 'DEBUG_HELP', 'ConfigError', 'check_ints', 'check_choice', 'DataConfig', 'field_docs', 'command_parser',
-           'add_section', 'flatten', 'parsed_dict', 'flag_types', 'cli_message', 'exit_error', 'run_command']
+           'add_section', 'flatten', 'parsed_dict', 'build_section', 'flag_types', 'cli_message', 'exit_error',
+           'run_command']
 
 # %% ../nbs/08b_cli.ipynb #cb48bbd1
 class ConfigError(ValueError):
@@ -93,6 +94,16 @@ def flatten(d: Mapping, # nested dicts
 def parsed_dict(d: Mapping) -> dict:
     "What a parser returned (`ns.as_dict()`), as plain nested dicts without jsonargparse's bookkeeping keys, `config` and `debug`."
     return {k: parsed_dict(v) if isinstance(v, Mapping) else v for k, v in d.items() if not k.startswith("__") and k not in ("config", "debug")}
+
+def build_section(name: str, # the section's name, for the error's key
+                  cls: type, # its dataclass (with `from_dict` when it has one)
+                  d: Mapping, # the parsed fields
+                 ):
+    "The section built from its parsed fields; a `ConfigError` keyed by the field its error names (`train.lr`), else by the section."
+    try: return cls.from_dict(dict(d)) if hasattr(cls, "from_dict") else cls(**d)
+    except (ValueError, TypeError) as e:
+        m = re.match(r"[A-Za-z_]\w*", str(e)); f = m.group(0) if m else ""
+        raise ConfigError(f"{name}.{f}" if f in getattr(cls, "__dataclass_fields__", {}) else name, str(e)) from None
 
 # %% ../nbs/08b_cli.ipynb #d2fb57b5
 def flag_types(sections: Mapping[str, type], # section name -> dataclass

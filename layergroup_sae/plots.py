@@ -183,7 +183,7 @@ def _baseline_traces(x0: float, x1: float, y: float, band: tuple[float, float] |
                               fillcolor="rgba(85,85,85,0.18)", name="per-layer SAEs: range over seeds", legendgroup="band", showlegend=first,
                               hoverinfo="skip"))
     out.append(go.Scatter(x=[x0, x1], y=[y, y], mode="lines", line=dict(dash="dash", color=_BASE, width=2), name="per-layer SAEs (baseline)",
-                          legendgroup="baseline", showlegend=first, hovertemplate=f"per-layer SAEs: %{{y:.4g}}<extra></extra>"))
+                          legendgroup="baseline", showlegend=first, hovertemplate="per-layer SAEs: %{y:.4g}<extra></extra>"))
     return out
 
 def _seed_note(seeds: pd.DataFrame | None) -> str:
