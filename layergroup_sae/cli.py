@@ -6,7 +6,8 @@
 from __future__ import annotations
 import re, sys
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Sequence, get_type_hints
+from types import UnionType
+from typing import Any, Callable, Literal, Mapping, Sequence, Union, get_args, get_origin, get_type_hints
 from fastcore.docments import docments
 from jsonargparse import ActionConfigFile, ArgumentError, ArgumentParser
 
@@ -116,10 +117,19 @@ def flag_types(sections: Mapping[str, type], # section name -> dataclass
         except Exception: pass  # a hint that cannot be resolved: messages say "another value"
     return out
 
+def _type_str(t) -> str:
+    "A type hint as the user reads it: `int`, `list[int] | None`, `bool | 'latest-good'`."
+    args = get_args(t)
+    if get_origin(t) in (Union, UnionType): return " | ".join(_type_str(a) for a in args)
+    if get_origin(t) is Literal: return " | ".join(repr(a) for a in args)
+    if get_origin(t) is not None: return str(t).replace("typing.", "")
+    if t is type(None): return "None"
+    return t.__name__ if isinstance(t, type) else str(t).replace("typing.", "")
+
 def _describe(t) -> str:
     "A type as the user writes its value."
     if t is None: return "another value"
-    s = t.__name__ if isinstance(t, type) else str(t).replace("NoneType", "None").replace("typing.", "")
+    s = _type_str(t)
     return s + (" (YAML/JSON: [1, 2] for a list, null for None)" if "[" in s or "None" in s else "")
 
 def cli_message(e: BaseException, # what parsing or checking raised
@@ -136,6 +146,8 @@ def cli_message(e: BaseException, # what parsing or checking raised
         return f"--{m.group(1)}: expected {_describe(types.get(m.group(1)))}; got {got.group(1).strip() if got else m.group(2).splitlines()[0]!r}"
     m = re.search(r"does not accept option '([^']+)'|Option '([^']+)' is not accepted", msg)
     if m and "--config" in argv: return f"--config: unknown field {m.group(1) or m.group(2)!r} (the file's keys are the flags' names, nested by section)"
+    m = re.match(r"the following arguments are required: (.*)", msg)
+    if m: return ", ".join("--" + n.strip().lstrip("-") for n in m.group(1).split(",")) + ": required (a flag, or a key of the --config file)"
     if msg.startswith("Problems parsing config"): return "--config: not valid YAML or JSON: " + " ".join(msg.removeprefix("Problems parsing config:").split())
     return " ".join(msg.split())
 
