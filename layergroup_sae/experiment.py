@@ -440,7 +440,7 @@ def report(cfg: ExperimentConfig, dist: LayerDistances, sweep: pd.DataFrame, G_h
     "The experiment's `report.md`."
     t, g, tc = summary_table(table, G_hat, bold=True), cfg.grouping, cfg.train
     s = [f"# Group-SAE experiment: {dist.model_name}", "",
-         f"{len(dist.layers)} layers; distances on {dist.n_tokens:,} tokens ({dist.metric}, centring {dist.center}, half-budget change {dist.convergence:.4f}); "
+         f"{len(dist.layers)} layers at {dist.hook} (BOS {'excluded' if dist.exclude_bos else 'included'}); distances on {dist.n_tokens:,} tokens ({dist.metric}, centring {dist.center}, half-budget change {dist.convergence:.4f}); "
          f"groupings by {g.method}; Ĝ = {G_hat} at AMAD < {g.threshold}. SAEs: {tc.n_latents or tc.expansion_factor} latents"
          f"{'' if tc.n_latents else ' × d_model'}, k = {tc.k}, {tc.n_tokens:,} training positions each; evaluation on {cfg.eval.eval_tokens:,} held-out positions. "
          f"A = {flops[0] / 1e6:.0f} MFLOPs/token, T = {flops[1] / 1e6:.2f} MFLOPs/token. Total time {seconds / 60:.1f} min.", "",
