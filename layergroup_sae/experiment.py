@@ -4,58 +4,33 @@
 
 # %% ../nbs/09_experiment.ipynb #5b2ff44d
 from __future__ import annotations
-import inspect, json, math, os, re, sys, tempfile, time
+import json, math, os, re, sys, tempfile, time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Mapping, Sequence, get_type_hints
 import pandas as pd
 import plotly.graph_objects as go
 import torch
-from fastcore.docments import docments
-from jsonargparse import ActionConfigFile, ArgumentError, ArgumentParser
+from jsonargparse import ArgumentParser
 from .models import load_model
 from .data import token_batches
 from .files import atomic_csv, atomic_json, atomic_text, atomic_write
 from .activations import ActivationCache, ActivationSpec, build_cache
 from .distances import CENTERS, METRICS, LayerDistances, layer_distances
 from .grouping import METHODS, OBJECTIVES, choose_n_groups, group_name, group_sweep
-from .sae import SAEConfig
 from .training import TrainConfig, TrainedSAEs, suite_groups, train_saes
-from .evaluation import assemble, compare, evaluate, model_flops_per_token, sae_train_flops_per_token
+from .evaluation import (SPLICE_ALL_COLUMNS, assemble, compare, evaluate, model_flops_per_token, sae_train_flops_per_token,
+                                       splice_all_assignments)
+from .plots import experiment_figures  # built in plots; still importable from here for one release
+from .cli import (ConfigError, DataConfig, add_section, check_choice, check_ints, command_parser, field_docs, flag_types, flatten,
+                                parsed_dict, run_command)
 
 # %% auto #0
-__all__ = ['DEMO', 'PYTHIA_160M', 'SUMMARY_COLUMNS', 'ConfigError', 'DataConfig', 'GroupingConfig', 'EvalConfig',
-           'ExperimentConfig', 'config_parser', 'parse_config', 'check_experiment', 'splice_map', 'run_experiment',
-           'seed_spread', 'experiment_figures', 'markdown_table', 'summary_table', 'report', 'load_experiment',
-           'distance_summary', 'main']
+__all__ = ['DEMO', 'PYTHIA_160M', 'SUMMARY_COLUMNS', 'GroupingConfig', 'EvalConfig', 'ExperimentConfig', 'config_parser',
+           'parse_config', 'check_experiment', 'splice_map', 'run_experiment', 'seed_spread', 'markdown_table',
+           'summary_table', 'report', 'load_experiment', 'distance_summary', 'main']
 
 # %% ../nbs/09_experiment.ipynb #498f24d8
-class ConfigError(ValueError):
-    "A bad config value; `key` is its dotted name (`grouping.threshold`), which is also its command-line flag (`--grouping.threshold`)."
-    def __init__(self, key: str, msg: str): super().__init__(f"{key}: {msg}"); self.key, self.msg = key, msg
-
-def _check_ints(obj, names: Sequence[str], low: int = 1):
-    for f in names:
-        v = getattr(obj, f)
-        if isinstance(v, bool) or not isinstance(v, int) or v < low: raise ValueError(f"{f} must be an int >= {low}; got {v!r}")
-
-def _check_choice(obj, name: str, choices: Sequence[str]):
-    if getattr(obj, name) not in choices: raise ValueError(f"{name} must be one of {list(choices)}; got {getattr(obj, name)!r}")
-
-@dataclass
-class DataConfig:
-    "The model and the text every stage reads."
-    model: str | None = None  # None: the embedded default (SmolLM2-135M); else a local checkpoint folder or a hub name
-    corpus: str | None = None  # None: the embedded default corpus; else a text file/folder or a HF dataset name
-    ctx_len: int = 128  # tokens per row, BOS included (at least 3: BOS and two predicted tokens)
-    batch_size: int = 8  # rows per batch
-
-    def __post_init__(self):
-        _check_ints(self, ["ctx_len"], 3); _check_ints(self, ["batch_size"])
-        for f in ("model", "corpus"):
-            v = getattr(self, f)
-            if v is not None and (not isinstance(v, str) or not v.strip()): raise ValueError(f"{f} must be a name or a path, or None for the default; got {v!r}")
-
 @dataclass
 class GroupingConfig:
     "How layers are compared and grouped (PAPER.md §3-4), and which groupings are trained."
@@ -68,9 +43,9 @@ class GroupingConfig:
     groupings: list[int] | None = None  # G values to train and evaluate (Ĝ is always added); None: every G
 
     def __post_init__(self):
-        _check_ints(self, ["distance_tokens"])
-        _check_choice(self, "metric", METRICS); _check_choice(self, "center", CENTERS)
-        _check_choice(self, "method", METHODS); _check_choice(self, "objective", OBJECTIVES)
+        check_ints(self, ["distance_tokens"])
+        check_choice(self, "metric", METRICS); check_choice(self, "center", CENTERS)
+        check_choice(self, "method", METHODS); check_choice(self, "objective", OBJECTIVES)
         if self.metric == "cka" and self.center == "mean":
             raise ValueError("center='mean' applies to the angular metric; CKA centres its Gram matrices itself")
         t = self.threshold
@@ -87,13 +62,12 @@ class EvalConfig:
     zero_ablation: bool = True  # zero-ablated forwards for ce_zero_ablation and ce_score (the first seed's are reused by the others)
 
     def __post_init__(self):
-        _check_ints(self, ["eval_tokens"])
+        check_ints(self, ["eval_tokens"])
         for f in ("splice_bos", "zero_ablation"):
             if not isinstance(getattr(self, f), bool): raise ValueError(f"{f} must be True or False; got {getattr(self, f)!r}")
 
 _CACHE_DTYPES = ("", "float32", "float16", "bfloat16")
-_TRAIN_OWNED = {"seed": "seeds", "device": "device", "batch_tokens": "data.batch_size (one step = one batch of rows)",
-                "exclude_bos": "activations.exclude_bos"}  # TrainConfig fields the experiment sets itself
+_TRAIN_OWNED = {"seed": "seeds", "device": "device", "batch_tokens": "data.batch_size (one step = one batch of rows)"}  # TrainConfig fields the experiment sets itself
 
 def _train_owned() -> dict[str, str]: return {f.name: _TRAIN_OWNED[f.name] for f in fields(TrainConfig) if f.name in _TRAIN_OWNED}
 
@@ -197,36 +171,17 @@ PYTHIA_160M = ExperimentConfig(data=DataConfig(model="EleutherAI/pythia-160m-ded
 # %% ../nbs/09_experiment.ipynb #8a880816
 _COMMANDS = {"run": "run (or resume) the experiment", "demo": "run the CPU demo: DEMO, with any flag overriding it",
              "distances": "print the layer distances and the sweep's Ĝ; nothing is written"}
-_HELP = {"train.checkpoint_every": "steps between checkpoints; 0: a tenth of the run (an experiment always checkpoints, so a killed run resumes)",
-         "config": "a YAML or JSON file with the fields below, nested by section (a saved run's config.json works); later flags override it",
-         "debug": "show the traceback of an error instead of one line"}
-
-def _docs(cls) -> dict[str, str]:
-    try: return {k: v for k, v in docments(cls).items() if v and k != "return"}
-    except Exception: return {}  # no source to read the comments from (a class defined in a notebook)
-
-def _flatten(d: Mapping, prefix: str = "") -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, Mapping): out.update(_flatten(v, f"{prefix}{k}."))
-        else: out[prefix + k] = v
-    return out
+_HELP = {"train.checkpoint_every": "steps between checkpoints; 0: a tenth of the run (an experiment always checkpoints, so a killed run resumes)"}
 
 def _add_config_flags(p: ArgumentParser, base: ExperimentConfig) -> ArgumentParser:
-    "One flag per field of the config tree (the TrainConfig fields the experiment sets itself left out), `--config` and `--debug`."
-    p.add_argument("--config", action=ActionConfigFile, help=_HELP["config"])
-    p.add_argument("--debug", action="store_true", help=_HELP["debug"])
-    top, helps = get_type_hints(ExperimentConfig), {}
+    "One flag per field of the config tree (the TrainConfig fields the experiment sets itself left out), with `base`'s values as defaults."
+    top, docs = get_type_hints(ExperimentConfig), field_docs(ExperimentConfig)
     for f in fields(ExperimentConfig):
         if f.name in _SECTIONS:
-            cls = _SECTIONS[f.name]
-            p.add_class_arguments(cls, f.name, skip=set(_train_owned()) if cls is TrainConfig else None)
-            helps |= {f"{f.name}.{k}": v for k, v in _docs(cls).items()}
-        else: p.add_argument(f"--{f.name}", type=top[f.name])
-    helps |= {k: f"a YAML or JSON file of the {k} section ({v})" if k in _SECTIONS else v for k, v in _docs(ExperimentConfig).items()} | _HELP
-    for a in p._actions:
-        if a.dest in helps and a.dest not in ("config", "debug"): a.help = helps[a.dest]
-    p.set_defaults({k: v for k, v in _flatten(base.to_dict()).items()})
+            helps = {k.partition(".")[2]: v for k, v in _HELP.items() if k.startswith(f"{f.name}.")}
+            add_section(p, f.name, _SECTIONS[f.name], doc=docs.get(f.name), skip=list(_train_owned()) if f.name == "train" else (), helps=helps)
+        else: p.add_argument(f"--{f.name}", type=top[f.name], help=docs.get(f.name))
+    p.set_defaults(flatten(base.to_dict()))
     return p
 
 def config_parser() -> ArgumentParser:
@@ -234,19 +189,14 @@ def config_parser() -> ArgumentParser:
     p = ArgumentParser(prog="layergroup-sae", description="Group-SAE: layer distances, groupings, SAEs and their evaluation.", exit_on_error=False)
     sub = p.add_subcommands()
     for name, help_ in _COMMANDS.items():
-        sp = ArgumentParser(prog=f"layergroup-sae {name}", description=help_, exit_on_error=False)
-        sub.add_subcommand(name, _add_config_flags(sp, DEMO if name == "demo" else ExperimentConfig()), help=help_)
+        sub.add_subcommand(name, _add_config_flags(command_parser(f"layergroup-sae {name}", help_), DEMO if name == "demo" else ExperimentConfig()), help=help_)
     return p
-
-def _plain(d):
-    "A parsed namespace as plain dicts, without jsonargparse's bookkeeping keys."
-    return {k: _plain(v) if isinstance(v, Mapping) else v for k, v in d.items() if not k.startswith("__") and k not in ("config", "debug")}
 
 def parse_config(argv: Sequence[str]) -> tuple[str, ExperimentConfig]:
     "The command and its config from command-line arguments."
     ns = config_parser().parse_args(list(argv))
     cmd = ns.subcommand
-    return cmd, ExperimentConfig.from_dict(_plain(ns[cmd].as_dict()))
+    return cmd, ExperimentConfig.from_dict(parsed_dict(ns[cmd].as_dict()))
 
 # %% ../nbs/09_experiment.ipynb #385b0c30
 def _log(msg: str): print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
@@ -277,11 +227,22 @@ def _check_out(cfg: ExperimentConfig):
 
 def _resolve(cfg: ExperimentConfig, model) -> ActivationSpec:
     "The activation spec with the model's layers filled in and checked."
-    try: spec = cfg.activations.resolve(model)
+    try: return cfg.activations.resolve(model)
     except ValueError as e: raise ConfigError("activations.layers", str(e)) from None
-    if spec.hook != "resid_post" and "hook" not in {f.name for f in fields(SAEConfig)}:
-        raise ConfigError("activations.hook", f"SAEs of this version are trained and evaluated at resid_post only; got {spec.hook!r}")
-    return spec
+
+def _check_distances(d: LayerDistances, spec: ActivationSpec, where: Path):
+    "Distances read back from a folder must be of the config's activations: its hook, BOS handling and layers."
+    spec.check_matches(d.spec, f"the layer distances in {where}")
+    if list(d.layers) != list(spec.layers): raise ValueError(f"the layer distances in {where} are of layers {d.layers}; the config's are {list(spec.layers)}")
+
+def _check_artifacts(out: Path, spec: ActivationSpec):
+    "The activation spec of everything a folder already holds (distances, cache, trained runs) is the config's; else `ConfigError` on `out`."
+    try:
+        if (out/"distances.json").exists(): _check_distances(LayerDistances.load(out/"distances.json"), spec, out/"distances.json")
+        for f in [out/"cache"/"manifest.json", *sorted(out.glob("train/seed*/run.json"))]:
+            s = json.loads(f.read_text()).get("spec") if f.exists() else None
+            if s is not None: spec.check_matches(s, str(f))
+    except ValueError as e: raise ConfigError("out", f"{e}; use another folder or delete it") from None
 
 def check_experiment(cfg: ExperimentConfig, # the config (already checked field by field when it was built)
                      model=None, # the loaded model; None: load `cfg.data.model`
@@ -296,6 +257,7 @@ def check_experiment(cfg: ExperimentConfig, # the config (already checked field 
         try: model = load_model(cfg.data.model, device=cfg.device)
         except (ValueError, OSError) as e: raise ConfigError("data.model", str(e)) from None  # OSError includes ConnectionError
     spec = _resolve(cfg, model)
+    if write: _check_artifacts(Path(cfg.out).expanduser(), spec)
     n = len(spec.layers) - 1  # the last layer keeps its own SAE: G runs over the others
     if n < 1: raise ConfigError("activations.layers", f"an experiment needs at least 2 layers (the last one is not grouped); got {list(spec.layers)}")
     bad = sorted(G for G in cfg.grouping.groupings or [] if G > n)
@@ -346,57 +308,48 @@ def _train_groups(sweep: pd.DataFrame, Gs: Sequence[int], layers: Sequence[int])
     rows = sweep.set_index("n_groups")
     return sorted(suite_groups([rows.groups[G] for G in Gs], grouped) + [[l] for l in layers if l not in grouped], key=lambda g: (g[0], len(g)))
 
-def _train_config(cfg: ExperimentConfig, spec: ActivationSpec, seed: int) -> TrainConfig:
-    "`cfg.train` with the fields the experiment sets itself: the seed, the device, the rows per step, BOS handling; checkpoints every tenth by default."
+def _train_config(cfg: ExperimentConfig, seed: int) -> TrainConfig:
+    "`cfg.train` with the fields the experiment sets itself: the seed, the device, the rows per step; checkpoints every tenth by default."
     rows = cfg.data.batch_size * (cfg.data.ctx_len - 1)  # one step is one batch, from the model or from the cache alike
-    own = dict(seed=seed, device=cfg.device, batch_tokens=rows, exclude_bos=spec.exclude_bos)
+    own = dict(seed=seed, device=cfg.device, batch_tokens=rows)
     tc = replace(cfg.train, **{k: v for k, v in own.items() if k in _train_owned()})
     return tc if tc.checkpoint_every else replace(tc, checkpoint_every=max(1, tc.n_tokens // rows // 10))
 
 def _stage_train(cfg: ExperimentConfig, model, spec: ActivationSpec, groups: list[list[int]], seed: int,
                  cache: ActivationCache | None, out: Path, progress: bool) -> TrainedSAEs:
-    tc = _train_config(cfg, spec, seed)
-    kw = dict(out_dir=out/"train"/f"seed{seed}", resume=True, progress=progress)
-    if "spec" in inspect.signature(train_saes).parameters: kw["spec"] = spec  # the trainer that records the spec
-    if cache is not None: return train_saes(None, cache.batches(tc.batch_tokens), groups, tc, layers=cache.layers, **kw)
-    return train_saes(model, _token_batches(cfg, model, "train", seed=1), groups, tc, **kw)
+    "One seed's SAEs, from the shared cache (read shuffled; the trainer checks its spec against the config's) or from the model; they record the hook."
+    kw = dict(spec=spec, out_dir=out/"train"/f"seed{seed}", resume=True, progress=progress)
+    if cache is not None: return train_saes(None, cache, groups, _train_config(cfg, seed), **kw)
+    return train_saes(model, _token_batches(cfg, model, "train", seed=1), groups, _train_config(cfg, seed), **kw)
 
-def _stage_evaluate(cfg: ExperimentConfig, model, spec: ActivationSpec, saes: TrainedSAEs, assign: dict, seed: int,
-                    first: pd.DataFrame | None, out: Path, progress: bool) -> pd.DataFrame:
-    "One seed's evaluation rows (read back when already written); later seeds reuse the first seed's zero-ablation CE."
-    mp = out/f"metrics_seed{seed}.csv"
-    if mp.exists(): return pd.read_csv(mp).assign(seed=seed)
+def _stage_evaluate(cfg: ExperimentConfig, model, saes: TrainedSAEs, assign: dict, seed: int, first: pd.DataFrame | None,
+                    out: Path, progress: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "One seed's per-(SAE, layer) rows and its all-layers splice table (read back when written); later seeds reuse the first seed's zero-ablation CE."
+    mp, sp = out/f"metrics_seed{seed}.csv", out/f"splice_all_seed{seed}.csv"
+    if mp.exists() and sp.exists(): return pd.read_csv(mp).assign(seed=seed), pd.read_csv(sp).assign(seed=seed)
     e = cfg.eval
-    _log(f"seed {seed}: evaluating {sum(len(s.cfg.layers) for s in saes.values())} (SAE, layer) pairs on {e.eval_tokens} held-out positions")
+    _log(f"seed {seed}: evaluating {sum(len(s.cfg.layers) for s in saes.values())} (SAE, layer) pairs and {len(assign)} all-layers splices "
+         f"on {e.eval_tokens} held-out positions")
     rows = max(1, min(cfg.data.batch_size, math.ceil(e.eval_tokens / (cfg.data.ctx_len - 1))))  # no batch larger than the budget
     ev = evaluate(model, dict(saes), _token_batches(cfg, model, "heldout", rows), n_tokens=e.eval_tokens, zero_ablation=e.zero_ablation and first is None,
-                  splice_all=assign, progress=progress, splice_bos=e.splice_bos)
-    # the separate splice-all table of evaluation (evaluate(...).attrs["splice_all"]) is to be written next to this one
-    if first is not None and e.zero_ablation:  # the zero-ablation CE depends on the tokens only: reuse the first seed's
-        z = first[first.layer >= 0].groupby("layer").ce_zero_ablation.first()
+                  splice_all=assign, progress=progress, splice_bos=e.splice_bos)  # every SAE spliced at its own hook (its cfg.hook)
+    sa = ev.attrs.pop("splice_all")  # a table of its own: a DataFrame left in attrs breaks pandas' concat and merge
+    if first is not None and e.zero_ablation:  # the zero-ablation CE depends on the tokens and the hook site only: reuse the first seed's
+        z = first.groupby("layer").ce_zero_ablation.first()
         ev["ce_zero_ablation"] = ev.layer.map(z)
         ev["ce_score"] = (ev.ce_zero_ablation - ev.ce_spliced) / (ev.ce_zero_ablation - ev.ce_clean)
-    atomic_csv(ev, mp)
-    return ev.assign(seed=seed)
+    atomic_csv(sa, sp); atomic_csv(ev, mp)  # the metrics file last: the seed counts as evaluated once both exist
+    return ev.assign(seed=seed), sa.assign(seed=seed)
 
-def _splice_all_rows(metrics: pd.DataFrame) -> pd.DataFrame:
-    "The splice-everything CE / KL of each grouping (and the baseline) keyed by n_groups (baseline: -1)."
-    # to be replaced by evaluation's own splice-all table (one row per grouping) and its summary function
-    r = metrics[metrics.layer < 0]
-    out = [{"n_groups": int(x.group[2:]) if x.group.startswith("G=") else -1, "all_delta_ce_pct": x.delta_ce_pct, "all_kl": x.kl} for _, x in r.iterrows()]
-    return pd.DataFrame(out, columns=["n_groups", "all_delta_ce_pct", "all_kl"])
-
-def _stage_compare(cfg: ExperimentConfig, model, sweep: pd.DataFrame, saes: TrainedSAEs, metrics: pd.DataFrame,
-                   cache_seconds: float) -> tuple[pd.DataFrame, tuple[float, float]]:
-    "The comparison table of the first seed's suites, with the splice-all columns, and the FLOPs (A, T) it used."
+def _stage_compare(cfg: ExperimentConfig, model, spec: ActivationSpec, sweep: pd.DataFrame, saes: TrainedSAEs, metrics: pd.DataFrame,
+                   splice_all: pd.DataFrame, cache_seconds: float) -> tuple[pd.DataFrame, tuple[float, float]]:
+    "The comparison table of the first seed's suites, with the all-layers splice columns, and the FLOPs (A, T) it used."
     s0 = cfg.seeds[0]
     flops = (model_flops_per_token(model, cfg.data.ctx_len), sae_train_flops_per_token(model.cfg.d_model, saes[next(iter(saes))].cfg.n_latents, cfg.train.k))
     timings = {**saes.timings}; timings["forward"] += cache_seconds  # the forward passes, from the model or into the cache
-    m0 = metrics[metrics.seed == s0]
-    table = compare(m0, sweep[sweep.trained], timings=timings, flops=flops)
-    sa = _splice_all_rows(m0)
-    sa.loc[sa.n_groups == -1, "n_groups"] = int(table[table.baseline].n_groups.iloc[0])
-    return table.merge(sa.drop_duplicates("n_groups"), on="n_groups", how="left"), flops
+    table = compare(metrics[metrics.seed == s0], sweep[sweep.trained], timings=timings, flops=flops, layers=spec.layers,
+                    splice_all=splice_all[splice_all.seed == s0])
+    return table, flops
 
 # %% ../nbs/09_experiment.ipynb #8f71f654
 def run_experiment(cfg: ExperimentConfig, # what to run
@@ -413,22 +366,23 @@ def run_experiment(cfg: ExperimentConfig, # what to run
     rows = sweep.set_index("n_groups")
     _log(f"G-hat = {G_hat} at AMAD < {cfg.grouping.threshold}: {' '.join(rows.names[G_hat])}; training G = {Gs}")
     cache, cache_seconds = _stage_cache(cfg, model, spec, out)
-    saes, evals = {}, []
+    saes, evals, alls = {}, [], []
     for i, seed in enumerate(cfg.seeds):
         Gs_i = Gs if i == 0 else [G_hat]  # the first seed: every G asked for; the others: Ĝ (and the baselines)
         groups = _train_groups(sweep, Gs_i, spec.layers)
-        _log(f"seed {seed}: training {len(groups)} SAEs")
+        _log(f"seed {seed}: training {len(groups)} SAEs at {spec.hook}")
         saes[seed] = _stage_train(cfg, model, spec, groups, seed, cache, out, progress)
-        assign = {"baseline": {l: group_name([l]) for l in spec.layers}}
-        for G in Gs_i: assign[f"G={G}"] = {**assign["baseline"], **splice_map(rows.groups[G])}
-        evals.append(_stage_evaluate(cfg, model, spec, saes[seed], assign, seed, evals[0] if evals else None, out, progress))
-    metrics = pd.concat(evals, ignore_index=True)
-    table, flops = _stage_compare(cfg, model, sweep, saes[cfg.seeds[0]], metrics, cache_seconds)
+        assign = splice_all_assignments(sweep[sweep.n_groups.isin(Gs_i)], layers=spec.layers)  # every layer replaced: the per-layer SAEs, then each G
+        ev, sa = _stage_evaluate(cfg, model, saes[seed], assign, seed, evals[0] if evals else None, out, progress)
+        evals.append(ev); alls.append(sa)
+    metrics, splice_all = pd.concat(evals, ignore_index=True), pd.concat(alls, ignore_index=True)
+    table, flops = _stage_compare(cfg, model, spec, sweep, saes[cfg.seeds[0]], metrics, splice_all, cache_seconds)
     spread = seed_spread(metrics, sweep, G_hat) if len(cfg.seeds) > 1 else None
-    figs = experiment_figures(table, cfg.grouping.threshold)
+    figs = experiment_figures(table, cfg.grouping.threshold, spread)
     _write_results(out, table, spread, figs, report(cfg, dist, sweep, G_hat, table, spread, flops, time.perf_counter() - t0))
     _log(f"done in {time.perf_counter() - t0:.0f} s: {out}/report.md")
-    return {"distances": dist, "sweep": sweep, "G_hat": G_hat, "metrics": metrics, "comparison": table, "seeds": spread, "figures": figs}
+    return {"distances": dist, "sweep": sweep, "G_hat": G_hat, "metrics": metrics, "splice_all": splice_all, "comparison": table, "seeds": spread,
+            "figures": figs}
 
 def _write_results(out: Path, table: pd.DataFrame, spread: pd.DataFrame | None, figs: Mapping[str, go.Figure], text: str):
     "comparison.csv, seeds.csv (several seeds), figures/*.html and report.md."
@@ -447,7 +401,7 @@ def seed_spread(metrics: pd.DataFrame, # evaluate rows of every seed, with a `se
     gh = sweep.set_index("n_groups").groups[G_hat]
     grouped = sorted({l for g in gh for l in g})
     rows = []
-    for seed, m in metrics[metrics.layer >= 0].groupby("seed"):
+    for seed, m in metrics.groupby("seed"):
         for suite, groups in [("baseline", [[l] for l in grouped]), (f"G={G_hat}", gh)]:
             a = assemble(m, groups)
             rows.append({"seed": seed, "suite": suite, "fvu_mean": a.fvu.mean(), "fvu_saelens_mean": a.fvu_saelens.mean(),
@@ -456,30 +410,6 @@ def seed_spread(metrics: pd.DataFrame, # evaluate rows of every seed, with a `se
     cols = ["fvu_mean", "fvu_saelens_mean", "delta_ce_pct_mean", "kl_mean"]
     spread = df.groupby("suite")[cols].agg(lambda v: v.max() - v.min()).reset_index().assign(seed="spread")
     return pd.concat([df, spread], ignore_index=True)
-
-def experiment_figures(table: pd.DataFrame, # made by `compare` (with the splice-all columns)
-                       threshold: float = 0.2, # AMAD threshold to draw
-                      ) -> dict[str, go.Figure]:
-    "Quality vs G, FVU vs AMAD with the threshold line, and quality vs cost ratio."
-    g, b = table[~table.baseline].sort_values("n_groups"), table[table.baseline].iloc[0]
-    q = go.Figure()
-    q.add_trace(go.Scatter(x=g.n_groups, y=g.fvu_mean, name="FVU (mean over layers)", mode="lines+markers"))
-    q.add_trace(go.Scatter(x=g.n_groups, y=g.delta_ce_pct_mean, name="ΔCE % (mean)", mode="lines+markers", yaxis="y2"))
-    q.add_hline(y=b.fvu_mean, line=dict(dash="dash", color="#1f77b4"), annotation_text="FVU, per-layer SAEs")
-    q.add_trace(go.Scatter(x=[g.n_groups.min(), g.n_groups.max()], y=[b.delta_ce_pct_mean] * 2, name="ΔCE %, per-layer SAEs", mode="lines",
-                           line=dict(dash="dash", color="#ff7f0e"), yaxis="y2"))
-    q.update_layout(title="Reconstruction quality vs number of groups", xaxis=dict(title="G", dtick=1), yaxis_title="FVU",
-                    yaxis2=dict(title="ΔCE %", overlaying="y", side="right"), width=720, height=420)
-    a = go.Figure(go.Scatter(x=g.amad, y=g.fvu_mean, mode="markers+text", text=[f"G={n}" for n in g.n_groups], textposition="top center", name="groupings"))
-    a.add_vline(x=threshold, line=dict(dash="dash", color="gray"), annotation_text=f"AMAD {threshold}")
-    a.add_hline(y=b.fvu_mean, line=dict(dash="dot", color="gray"), annotation_text="per-layer SAEs")
-    a.update_layout(title="FVU vs AMAD", xaxis_title="AMAD", yaxis_title="FVU (mean over layers)", width=620, height=420)
-    c = go.Figure()
-    for col, name in [("flops_ratio", "FLOPs"), ("wallclock_ratio", "wall-clock")]:
-        if col in table: c.add_trace(go.Scatter(x=table.sort_values(col)[col], y=table.sort_values(col).fvu_mean, mode="lines+markers", name=f"cost: {name}",
-                                                text=table.sort_values(col).groups, hovertemplate="%{text}<br>cost %{x:.3f}, FVU %{y:.3f}"))
-    c.update_layout(title="Quality vs cost (1 = per-layer SAEs)", xaxis_title="cost ratio C(G) / C(per-layer)", yaxis_title="FVU (mean over layers)", width=620, height=420)
-    return {"quality_vs_G": q, "fvu_vs_amad": a, "quality_vs_cost": c}
 
 def markdown_table(df: pd.DataFrame, # any table
                    floatfmt: str = ".3f", # format of float cells
@@ -510,7 +440,7 @@ def report(cfg: ExperimentConfig, dist: LayerDistances, sweep: pd.DataFrame, G_h
     "The experiment's `report.md`."
     t, g, tc = summary_table(table, G_hat, bold=True), cfg.grouping, cfg.train
     s = [f"# Group-SAE experiment: {dist.model_name}", "",
-         f"{len(dist.layers)} layers; distances on {dist.n_tokens:,} tokens ({dist.metric}, centring {dist.center}, half-budget change {dist.convergence:.4f}); "
+         f"{len(dist.layers)} layers at {dist.hook} (BOS {'excluded' if dist.exclude_bos else 'included'}); distances on {dist.n_tokens:,} tokens ({dist.metric}, centring {dist.center}, half-budget change {dist.convergence:.4f}); "
          f"groupings by {g.method}; Ĝ = {G_hat} at AMAD < {g.threshold}. SAEs: {tc.n_latents or tc.expansion_factor} latents"
          f"{'' if tc.n_latents else ' × d_model'}, k = {tc.k}, {tc.n_tokens:,} training positions each; evaluation on {cfg.eval.eval_tokens:,} held-out positions. "
          f"A = {flops[0] / 1e6:.0f} MFLOPs/token, T = {flops[1] / 1e6:.2f} MFLOPs/token. Total time {seconds / 60:.1f} min.", "",
@@ -523,7 +453,7 @@ def report(cfg: ExperimentConfig, dist: LayerDistances, sweep: pd.DataFrame, G_h
 
 # %% ../nbs/09_experiment.ipynb #95acb8ae
 def load_experiment(out: str | Path, # an experiment's output folder
-                   ) -> dict: # config, distances, sweep, G_hat, metrics, comparison, seeds (None with one seed)
+                   ) -> dict: # config, distances, sweep, G_hat, metrics, splice_all, comparison, seeds (None with one seed)
     "The result tables of a finished experiment, read back from its folder (no model, no recomputation)."
     out = Path(out)
     missing = [f for f in ("config.json", "distances.json", "sweep.csv", "comparison.csv") if not (out/f).exists()]
@@ -531,10 +461,28 @@ def load_experiment(out: str | Path, # an experiment's output folder
     cfg = ExperimentConfig.from_dict(json.loads((out/"config.json").read_text()))
     sweep = pd.read_csv(out/"sweep.csv")
     sweep["groups"] = sweep.groups.map(json.loads); sweep["names"] = sweep.names.str.split(" ")
-    metrics = pd.concat([pd.read_csv(out/f"metrics_seed{s}.csv").assign(seed=s) for s in cfg.seeds], ignore_index=True)
-    return {"config": cfg, "distances": LayerDistances.load(out/"distances.json"), "sweep": sweep,
-            "G_hat": int(sweep[sweep.chosen].n_groups.iloc[0]), "metrics": metrics, "comparison": pd.read_csv(out/"comparison.csv"),
-            "seeds": pd.read_csv(out/"seeds.csv") if (out/"seeds.csv").exists() else None}
+    dist = LayerDistances.load(out/"distances.json")
+    cfg.activations.check_matches(dist.spec, f"the layer distances in {out/'distances.json'}")  # not of this config's activations: refuse
+    if cfg.activations.layers is not None and tuple(dist.layers) != cfg.activations.layers:
+        raise ValueError(f"the layer distances in {out/'distances.json'} are of layers {dist.layers}; its config's are {list(cfg.activations.layers)}")
+    metrics, alls = [], []
+    for s in cfg.seeds:
+        m, sa = _split_old_rows(pd.read_csv(out/f"metrics_seed{s}.csv"))
+        if sa is None and (out/f"splice_all_seed{s}.csv").exists(): sa = pd.read_csv(out/f"splice_all_seed{s}.csv")
+        metrics.append(m.assign(seed=s))
+        if sa is not None: alls.append(sa.assign(seed=s))
+    return {"config": cfg, "distances": dist, "sweep": sweep, "G_hat": int(sweep[sweep.chosen].n_groups.iloc[0]),
+            "metrics": pd.concat(metrics, ignore_index=True), "splice_all": pd.concat(alls, ignore_index=True) if alls else None,
+            "comparison": pd.read_csv(out/"comparison.csv"), "seeds": pd.read_csv(out/"seeds.csv") if (out/"seeds.csv").exists() else None}
+
+def _split_old_rows(m: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    "Folders of earlier versions mixed the all-layers splices into the metrics (rows at layer -1, sae 'all:<grouping>'): split them out as the splice-all table."
+    old = m.layer < 0
+    if not old.any(): return m, None
+    r = m[old]
+    sa = pd.DataFrame({"grouping": r.group, "n_layers": r.n_members, "n_saes": float("nan"), "saes": "", "n_tokens": r.n_tokens,  # SAE lists were not written
+                       "ce_clean": r.ce_clean, "ce_spliced": r.ce_spliced, "delta_ce": r.delta_ce, "delta_ce_pct": r.delta_ce_pct, "kl": r.kl})
+    return m[~old].reset_index(drop=True), sa[SPLICE_ALL_COLUMNS].reset_index(drop=True)
 
 # %% ../nbs/09_experiment.ipynb #9e9b0606
 def distance_summary(cfg: ExperimentConfig, # data, activations and grouping are used
@@ -557,45 +505,17 @@ def distance_summary(cfg: ExperimentConfig, # data, activations and grouping are
              "AMAD by G: " + ", ".join(f"{n}: {a:.3f}" for n, a in sweep.amad.items() if n <= 12)]
     return "\n".join(lines)
 
-def _expected(key: str) -> str:
-    "The type a flag takes, as the user writes it."
-    sec, _, name = key.partition(".")
-    try: t = get_type_hints(_SECTIONS[sec])[name] if name and sec in _SECTIONS else get_type_hints(ExperimentConfig)[sec]
-    except Exception: return "another value"
-    s = t.__name__ if isinstance(t, type) else str(t).replace("NoneType", "None")
-    return s + (" (YAML/JSON: [1, 2] for a list, null for None)" if "[" in s or "None" in s else "")
-
-def _cli_message(e: BaseException, argv: Sequence[str]) -> str:
-    "An error of the command line in one line, naming the flag."
-    if isinstance(e, ConfigError): return f"--{e.key}: {e.msg}"
-    msg = str(e)
-    m = re.match(r'Parser key "([^"]+)":\s*(.*)', msg, re.S)
-    if m and m.group(1) == "config": return "--config: " + " ".join(m.group(2).split())
-    if m:
-        got = re.search(r"(?:Given|Got) value:\s*(.*)", m.group(2))
-        return f"--{m.group(1)}: expected {_expected(m.group(1))}; got {got.group(1).strip() if got else m.group(2).splitlines()[0]!r}"
-    m = re.search(r"does not accept option '([^']+)'|Option '([^']+)' is not accepted", msg)
-    if m and "--config" in argv: return f"--config: unknown field {m.group(1) or m.group(2)!r} (the file's keys are the flags' names, nested by section)"
-    if msg.startswith("Problems parsing config"): return "--config: not valid YAML or JSON: " + " ".join(msg.removeprefix("Problems parsing config:").split())
-    return " ".join(msg.split())
-
-def _exit(status: int, msg: str):
-    print(f"layergroup-sae: error: {msg}", file=sys.stderr); raise SystemExit(status)
+def _flag_types() -> dict:
+    return flag_types(_SECTIONS, {k: t for k, t in get_type_hints(ExperimentConfig).items() if k not in _SECTIONS})
 
 def main(argv: Sequence[str] | None = None):
     "The `layergroup-sae` command: `run`, `demo` or `distances` (see `--help`). A bad input is one line naming its flag and exit status 2; `--debug`: the traceback."
-    argv = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in argv
-    try:
+    def check(argv):  # every check, nothing written
         cmd, cfg = parse_config(argv)
-        model = check_experiment(cfg, write=cmd != "distances")
-    except (ArgumentError, ValueError) as e:  # what the user asked for: the config, its files and folders, the model
-        if debug: raise
-        _exit(2, _cli_message(e, argv))
-    try:
+        return cmd, cfg, check_experiment(cfg, write=cmd != "distances")
+    def run(state):
+        cmd, cfg, model = state
         if cmd == "distances": print(distance_summary(cfg, model)); return
         run_experiment(cfg, model=model)
         print((Path(cfg.out).expanduser()/"report.md").read_text())
-    except Exception as e:  # a failure while running: one line too, the traceback with --debug
-        if debug: raise
-        _exit(1, f"{type(e).__name__}: {' '.join(str(e).split())} (--debug shows the traceback)")
+    run_command("layergroup-sae", sys.argv[1:] if argv is None else argv, check, run, _flag_types())

@@ -4,65 +4,81 @@
 
 # %% ../nbs/11_launch.ipynb #5bcd7ed1
 from __future__ import annotations
-import argparse, os, sys
+import os, sys
+from typing import Literal
 import torch
 from fastcore.imports import in_ipython
-from .activations import HOOKS, ActivationSpec
+from jsonargparse import ArgumentParser
+from .activations import ActivationCache, ActivationSpec
+from .cli import ConfigError, DataConfig, add_section, build_section, command_parser, flag_types, parsed_dict, run_command
 from .distributed import DistComm, init_distributed
 from .grouping import parse_group_name
-from .training import TrainConfig, add_dataclass_flags, train_saes
+from .training import TrainConfig, train_saes
 
 # %% auto #0
-__all__ = ['train_parser', 'main']
+__all__ = ['PROG', 'SECTIONS', 'train_parser', 'main']
 
 # %% ../nbs/11_launch.ipynb #4bf3c27f
+PROG = "python -m layergroup_sae.launch"
+SECTIONS = {"data": DataConfig, "activations": ActivationSpec, "train": TrainConfig}  # the experiment's sections of the same names
+_SKIP = {"activations": ["layers"]}  # the layers are the groups'
+_TOP = {"groups": list[str], "cache": str | None, "out": str, "distribute_saes": bool, "resume": bool | Literal["latest-good"], "max_steps": int | None}
+
 def _group(s: str) -> list[int]:
     "'3' -> [3], '2-4' or 'L2-4' -> [2, 3, 4]."
     s = s if s.startswith("L") else "L" + s
     return parse_group_name(s)
 
-def train_parser() -> argparse.ArgumentParser:
-    "Flags of `python -m layergroup_sae.launch`: the data, the groups, the mode, and one flag per `TrainConfig` field."
-    p = argparse.ArgumentParser(prog="python -m layergroup_sae.launch", description="Train TopK SAEs on groups of layers (torchrun-aware).")
-    p.add_argument("--groups", nargs="+", required=True, help="SAEs to train: layer indices or ranges, e.g. 0 1 2-4")
-    p.add_argument("--model", default=None, help="model (default: the embedded SmolLM2-135M)")
-    p.add_argument("--corpus", default=None, help="text file/folder or HF dataset (default: the embedded corpus)")
-    p.add_argument("--cache", default=None, help="train from this activation cache folder instead of running a model")
-    p.add_argument("--hook", default=None, choices=sorted(HOOKS), help="hook site the SAEs read (default: resid_post, or the cache's)")
-    p.add_argument("--exclude-bos", default=None, type=lambda v: {"true": True, "false": False}[v.lower()], metavar="{true,false}",
-                   help="drop the BOS position of every row (default: true, or the cache's)")
-    p.add_argument("--ctx-len", type=int, default=128); p.add_argument("--batch-size", type=int, default=8, help="rows per process")
-    p.add_argument("--distribute-saes", action="store_true", help="shard the SAEs over processes (default: data parallelism)")
-    p.add_argument("--out", required=True, help="output folder (checkpoints, SAEs, metrics)")
-    p.add_argument("--resume", nargs="?", const=True, default=False, choices=[True, "latest-good"],
-                   help="continue the run in --out; '--resume latest-good' falls back to the newest readable checkpoint when the newest is damaged")
-    p.add_argument("--max-steps", type=int, default=None, help="stop after this many steps, leaving a checkpoint (resume later with --resume)")
-    add_dataclass_flags(p, TrainConfig, TrainConfig())
+def train_parser() -> ArgumentParser:
+    "Flags of `python -m layergroup_sae.launch`: the groups, the output, the mode, and the `data`, `activations` and `train` sections of `layergroup-sae`."
+    p = command_parser(PROG, "Train TopK SAEs on groups of layers, in one process or as one of torchrun's.")
+    p.add_argument("--groups", type=str, nargs="+", required=True, help="SAEs to train: layer indices or ranges, e.g. 0 1 2-4 (a list in a config file)")
+    p.add_argument("--cache", type=str | None, default=None, help="train from this activation cache folder instead of running a model; "
+                   "its hook and BOS handling must be --activations.hook and --activations.exclude_bos")
+    p.add_argument("--out", type=str, required=True, help="output folder (checkpoints, SAEs, metrics)")
+    p.add_argument("--distribute_saes", action="store_true", help="shard the SAEs over processes (default: data parallelism)")
+    p.add_argument("--resume", type=bool | Literal["latest-good"], default=False,
+                   help="true: continue the run in --out; latest-good: also fall back to the newest readable checkpoint when the newest is damaged")
+    p.add_argument("--max_steps", type=int | None, default=None, help="stop after this many steps, leaving a checkpoint (resume later with --resume true)")
+    for name, cls in SECTIONS.items(): add_section(p, name, cls, skip=_SKIP.get(name, ()))
     return p
 
-def main(argv=None):
-    "Entry point of `python -m layergroup_sae.launch` (single process, or one of torchrun's processes)."
-    a = train_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    cfg = TrainConfig.from_dict({k: v for k, v in vars(a).items() if k in TrainConfig.__dataclass_fields__})
-    comm = None
-    if "WORLD_SIZE" in os.environ:
-        init_distributed(); comm = DistComm(distribute_saes=a.distribute_saes)
-        if cfg.device is None and torch.cuda.is_available(): cfg.device = f"cuda:{torch.cuda.current_device()}"
-    groups = [_group(g) for g in a.groups]
-    given = {k: v for k, v in (("hook", a.hook), ("exclude_bos", a.exclude_bos)) if v is not None}
-    spec = ActivationSpec(**given) if given else None  # None: the cache's own spec, or the default
-    if a.cache:
-        from layergroup_sae.activations import ActivationCache
-        res = train_saes(None, ActivationCache(a.cache), groups, cfg, spec=spec, out_dir=a.out, resume=a.resume, comm=comm, max_steps=a.max_steps)
-    else:
+def _check(argv: list[str]) -> dict:
+    "Every input checked (flags, sections, groups, the cache and its spec, the model) before anything is written; returns what the run needs."
+    a = parsed_dict(train_parser().parse_args(argv).as_dict())
+    r = {name: build_section(name, cls, a[name]) for name, cls in SECTIONS.items()} | {k: a[k] for k in _TOP}
+    try: r["groups"] = [_group(g) for g in a["groups"]]
+    except ValueError as e: raise ConfigError("groups", str(e)) from None
+    r["comm"], r["model"] = None, None
+    if a["cache"] is not None:
+        try: r["cache"] = ActivationCache(a["cache"])
+        except (ValueError, OSError) as e: raise ConfigError("cache", str(e)) from None
+        try: r["activations"].check_matches(r["cache"].spec, f"the activation cache at {a['cache']}")
+        except ValueError as e: raise ConfigError("activations", str(e)) from None
+    if "WORLD_SIZE" in os.environ:  # one of torchrun's processes
+        init_distributed(); r["comm"] = DistComm(distribute_saes=a["distribute_saes"])
+        if r["train"].device is None and torch.cuda.is_available(): r["train"].device = f"cuda:{torch.cuda.current_device()}"
+    if a["cache"] is None:
         from layergroup_sae.models import load_model
+        try: r["model"] = load_model(r["data"].model, device=r["train"].device)
+        except (ValueError, OSError) as e: raise ConfigError("data.model", str(e)) from None
+    return r
+
+def _run(r: dict):
+    "Train, then print each SAE's last metrics (rank 0)."
+    if r["model"] is None: src = r["cache"]
+    else:
         from layergroup_sae.data import token_batches
-        model = load_model(a.model, device=cfg.device)
-        res = train_saes(model, token_batches(a.corpus, model.tokenizer, a.ctx_len, a.batch_size, split="train"), groups, cfg, spec=spec,
-                         out_dir=a.out, resume=a.resume, comm=comm, max_steps=a.max_steps)
-    if comm is None or comm.rank == 0:
+        d = r["data"]; src = token_batches(d.corpus, r["model"].tokenizer, d.ctx_len, d.batch_size, split="train")
+    res = train_saes(r["model"], src, r["groups"], r["train"], spec=r["activations"], out_dir=r["out"], resume=r["resume"], comm=r["comm"],
+                     max_steps=r["max_steps"])
+    if r["comm"] is None or r["comm"].rank == 0:
         last = res.metrics[res.metrics.step == res.metrics.step.max()]
         print(last[["sae", "tokens", "fvu", "l0", "dead_frac"]].to_string(index=False))
+
+def main(argv=None):
+    "Entry point of `python -m layergroup_sae.launch` (single process, or one of torchrun's): a bad input is one line naming its flag and exit status 2; `--debug`: the traceback."
+    run_command(PROG, sys.argv[1:] if argv is None else argv, _check, _run, flag_types(SECTIONS, _TOP))
 
 # %% ../nbs/11_launch.ipynb #b3865096
 if __name__ == "__main__" and not in_ipython(): main()  # run as a module, not when this notebook runs

@@ -20,8 +20,8 @@ from .models import default_device
 from .sae import TopKSAE, SAEOutput
 
 # %% auto #0
-__all__ = ['TrainConfig', 'default_lr', 'add_dataclass_flags', 'lr_at', 'mix_rows', 'make_optimizer', 'train_step',
-           'suite_groups', 'TrainedSAEs', 'train_saes', 'save_run', 'load_run']
+__all__ = ['TrainConfig', 'default_lr', 'lr_at', 'mix_rows', 'make_optimizer', 'train_step', 'suite_groups', 'TrainedSAEs',
+           'train_saes', 'save_run', 'load_run']
 
 # %% ../nbs/06_training.ipynb #8ac4c76b
 _MIX = ("random", "all")
@@ -84,24 +84,6 @@ class TrainConfig:
 def default_lr(n_latents: int) -> float:
     "Gao et al.'s learning rate for a dictionary of `n_latents`: 2e-4 / sqrt(n_latents / 2^14)."
     return 2e-4 / math.sqrt(n_latents / 2**14)
-
-def add_dataclass_flags(parser, # an argparse parser
-                        cls, # a dataclass: one `--field-name` flag per field
-                        defaults, # an instance whose values the help shows
-                       ):
-    "Add one flag per field of `cls` (ints, floats, strings, bools, their lists/tuples, `none` for an optional None); unset flags are absent."
-    import argparse, typing
-    hints = typing.get_type_hints(cls)
-    for f in fields(cls):
-        s = str(hints[f.name])
-        base = (lambda v: {"true": True, "false": False, "1": True, "0": False}[v.lower()]) if "bool" in s else float if "float" in s else int if "int" in s else str
-        def parse(v: str, base=base, opt="None" in s):
-            if opt and v.lower() == "none": return None
-            try: return base(v)
-            except (ValueError, KeyError): raise argparse.ArgumentTypeError(f"not a valid value: {v!r}")
-        parser.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=parse, default=argparse.SUPPRESS,
-                            nargs="+" if s.startswith(("list", "tuple")) else None, help=f"default: {getattr(defaults, f.name)}")
-    return parser
 
 # %% ../nbs/06_training.ipynb #f8517e60
 def lr_at(step: int, # optimizer step about to be taken, from 0
