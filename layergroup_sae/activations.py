@@ -93,13 +93,20 @@ class ActivationSpec:
 # %% ../nbs/02_activations.ipynb #f6ed4d21
 class _StopForward(Exception): "Raised by the deepest capture hook to end the forward early."
 
+def _check_tokens(tokens):
+    "A ValueError unless `tokens` is a [batch, pos] tensor of integer token ids."
+    if not isinstance(tokens, Tensor): raise ValueError(f"tokens must be a [batch, pos] tensor of token ids; got {type(tokens).__name__}")
+    if tokens.ndim != 2: raise ValueError(f"tokens must be a [batch, pos] tensor of token ids; got shape {tuple(tokens.shape)}")
+    if tokens.is_floating_point() or tokens.is_complex() or tokens.dtype == torch.bool:
+        raise ValueError(f"tokens must hold integer token ids (int64); got dtype {tokens.dtype}")
+
 def _tokens_and_mask(item) -> tuple[Tensor, Tensor | None]:
     "A batch as (tokens [batch, pos], attention mask [batch, pos] or None)."
     if isinstance(item, Tensor): tokens, mask = item, None
     elif isinstance(item, Mapping): tokens, mask = item.get("input_ids"), item.get("attention_mask")
     elif isinstance(item, (tuple, list)) and len(item) == 2: tokens, mask = item
     else: raise ValueError(f"batches must yield token tensors [batch, pos], (tokens, attention_mask) pairs or dicts with input_ids and attention_mask; got {type(item).__name__}")
-    if not isinstance(tokens, Tensor) or tokens.ndim != 2: raise ValueError(f"tokens must be a [batch, pos] tensor; got {tuple(getattr(tokens, 'shape', ())) or type(tokens).__name__}")
+    _check_tokens(tokens)
     if mask is not None and (not isinstance(mask, Tensor) or mask.shape != tokens.shape):
         raise ValueError(f"attention_mask must be a tensor of the tokens' shape {tuple(tokens.shape)}; got {tuple(getattr(mask, 'shape', ()))}")
     return tokens, mask
@@ -109,6 +116,10 @@ def _check_ctx(model, tokens: Tensor):
     if n_ctx is not None and tokens.shape[1] > n_ctx:
         raise ValueError(f"tokens has {tokens.shape[1]} positions, more than the model's context length n_ctx={n_ctx}; "
                          f"use rows of at most {n_ctx} tokens, e.g. token_batches(..., ctx_len={n_ctx}, max_ctx=model.cfg.n_ctx)")
+    d_vocab = getattr(model.cfg, "d_vocab", None)
+    if d_vocab is not None and tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= d_vocab):
+        lo, hi = int(tokens.min()), int(tokens.max())
+        raise ValueError(f"tokens hold ids outside the model's vocabulary 0..{d_vocab - 1}; got {'min ' + str(lo) if lo < 0 else 'max ' + str(hi)}")
 
 @dataclass
 class CapturedBatch:
@@ -162,7 +173,7 @@ def capture(model, # a TransformerLens `TransformerBridge` (or `HookedTransforme
             dtype: torch.dtype = torch.float32, # dtype of the returned activations
            ) -> Tensor: # [n_layers, kept positions (batch * pos without BOS), d_model]
     "Activations of `hook` at `layers` for `tokens`, from one forward pass that stops after the last needed block."
-    if not isinstance(tokens, Tensor) or tokens.ndim != 2: raise ValueError(f"tokens must be [batch, pos]; got shape {tuple(getattr(tokens, 'shape', ()))}")
+    _check_tokens(tokens)
     name = {v: k for k, v in DTYPES.items()}.get(dtype)
     if name is None: raise ValueError(f"dtype must be one of {list(DTYPES.values())}; got {dtype!r}")
     return capture_batch(model, tokens, ActivationSpec(hook, None if layers is None else tuple(layers), exclude_bos, name)).acts
@@ -189,21 +200,25 @@ def activation_stream(source, # a model (TransformerLens bridge), an `Activation
     if _is_model(source):
         if batches is None: raise ValueError("batches must be given (token batches) when source is a model")
         spec = (spec or ActivationSpec()).resolve(source)
-        it = (capture_batch(source, b, spec).acts for b in filt(batches))
+        it, names = (capture_batch(source, b, spec).acts for b in filt(batches)), list(spec.layers)
     elif _is_cache(source):
         spec = source.spec if spec is None else spec.with_layers(spec.layers or source.layers)
         spec.check_matches(source.spec, f"the activation cache at {source.path}")
         pos = _positions(spec.layers, source.layers, "the activation cache")
         it = (_select(a, pos) for a in filt(source.batches(batch_tokens, shuffle=shuffle, seed=seed, dtype=(spec.torch_dtype))))
+        names = list(spec.layers)
     elif isinstance(source, Iterable) and not isinstance(source, (str, bytes, Tensor)):
         if batches is not None: raise ValueError("batches is only for a model source; in-memory activations are the source itself")
         it = _from_tensors(filt(source), spec, layers)
+        names = list(spec.layers) if spec is not None and spec.layers is not None else None if layers is None else list(layers)  # None: 0..n-1
     else: raise ValueError(f"source must be a model, an ActivationCache or an iterable of [n_layers, N, d_model] tensors; got {type(source).__name__}")
     seen = 0
     for i, acts in enumerate(it):
         if n_tokens is not None: acts = acts[:, : n_tokens - seen]
         bad = ~torch.isfinite(acts).flatten(1).all(1)
-        if bool(bad.any()): raise ValueError(f"activations contain NaN or inf in batch {i} at layer position(s) {bad.nonzero().flatten().tolist()}")
+        if bool(bad.any()):
+            where = [(names or list(range(acts.shape[0])))[j] for j in bad.nonzero().flatten().tolist()]
+            raise ValueError(f"activations contain NaN or inf in batch {i} at layer(s) {where}")
         seen += acts.shape[1]
         yield acts
         if n_tokens is not None and seen >= n_tokens: return
@@ -310,9 +325,12 @@ class ActivationCache:
         if not mf.exists(): raise FileNotFoundError(f"no activation cache at {self.path} (manifest.json missing)")
         try: self.manifest = json.loads(mf.read_text())
         except json.JSONDecodeError as e: raise ValueError(f"corrupted activation cache at {self.path}: manifest.json is not valid JSON ({e})")
+        if not isinstance(self.manifest, dict): raise ValueError(f"corrupted activation cache at {self.path}: manifest.json holds a {type(self.manifest).__name__}, not an object; delete the folder and rebuild")
         if not self.manifest.get("complete"):
             raise ValueError(f"activation cache at {self.path} is incomplete ({self.manifest.get('n_tokens', 0)} of "
                              f"{self.manifest.get('target_tokens')} tokens): rerun build_cache(..., resume=True) to finish it")
+        lacks = [k for k in ("model", "layers", "dtype", "n_tokens", "d_model", "shards") if k not in self.manifest]
+        if lacks: raise ValueError(f"corrupted activation cache at {self.path}: manifest.json lacks {lacks}; delete the folder and rebuild")
         self.layers, self.dtype = self.manifest["layers"], self.manifest["dtype"]
         self.n_tokens, self.d_model = self.manifest["n_tokens"], self.manifest["d_model"]
         self.shards = [self._open(s) for s in self.manifest["shards"]]
@@ -370,8 +388,9 @@ def build_cache(path: str | Path, # folder of the cache
     if dtype not in DTYPES: raise ValueError(f"dtype must be one of {sorted(DTYPES)}; got {dtype!r}")
     if isinstance(shard_tokens, bool) or not isinstance(shard_tokens, int) or shard_tokens <= 0: raise ValueError(f"shard_tokens must be a positive int; got {shard_tokens!r}")
     if isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens <= 0: raise ValueError(f"n_tokens must be a positive int; got {n_tokens!r}")
-    spec = (spec or ActivationSpec(hook, None if layers is None else tuple(layers), exclude_bos)).resolve(model)
     path = Path(path)
+    if path.exists() and not path.is_dir(): raise ValueError(f"path {path} is a file; build_cache needs a folder (new, or holding a cache)")
+    spec = (spec or ActivationSpec(hook, None if layers is None else tuple(layers), exclude_bos)).resolve(model)
     want = {"model": model.cfg.model_name, "layers": list(spec.layers), "hook": spec.hook, "dtype": dtype,
             "d_model": model.cfg.d_model, "target_tokens": n_tokens, "exclude_bos": spec.exclude_bos}
     man = _open_manifest(path, want, resume)

@@ -278,6 +278,12 @@ def shuffle_rows(rows: Iterable, # items to shuffle (token rows)
     for j in rng.permutation(len(buf)): yield buf[j]
 
 # %% ../nbs/01_data.ipynb #e0a06d3a
+def _check_tokenizer(tokenizer):
+    "A ValueError unless `tokenizer` looks like a Hugging Face tokenizer (callable, with an eos_token_id attribute)."
+    if not callable(tokenizer) or not hasattr(tokenizer, "eos_token_id"):
+        got = "None" if tokenizer is None else f"{type(tokenizer).__name__} {tokenizer!r}"[:80]
+        raise ValueError(f"tokenizer must be a Hugging Face tokenizer (e.g. model.tokenizer); got {got}")
+
 def _tokenizer_ids(tokenizer, prepend_bos: bool) -> tuple[int, int | None]:
     eos, bos = getattr(tokenizer, "eos_token_id", None), getattr(tokenizer, "bos_token_id", None)
     if eos is None: raise ValueError(f"tokenizer {getattr(tokenizer, 'name_or_path', '')!r} has no eos_token_id, needed to separate documents")
@@ -309,6 +315,7 @@ def token_batches(source, # None/'default', list of str, .txt/.md file or folder
     "Iterator of LongTensor[batch_size, ctx_len]: the split's documents packed with EOS separators into rows, BOS first, never padded."
     _check_split(split, heldout_frac)
     _check_ints(ctx_len=(ctx_len, 2), batch_size=(batch_size, 1), n_batches=(n_batches, 1), shuffle_buffer=(shuffle_buffer, 1))
+    _check_tokenizer(tokenizer)
     if max_ctx is None:
         mml = getattr(tokenizer, "model_max_length", None)
         max_ctx = mml if isinstance(mml, int) and mml < 10**6 else None
@@ -321,6 +328,7 @@ def token_batches(source, # None/'default', list of str, .txt/.md file or folder
 
     if isinstance(source, (list, tuple)) or _local_files(source) is not None:  # finite: tokens in memory
         c = tokenized_corpus(source, tokenizer, source_kw.get("block_chars", 4000), cache)
+        if len(c["digests"]) == 0: raise ValueError(f"source={_name(source)!r} holds no documents: the source is empty")
         lengths = np.diff(c["offsets"])
         keep = np.array([_in_split(g.tobytes(), split, heldout_frac, split_seed) for g in c["digests"]], dtype=bool)
         idx = np.flatnonzero(keep)

@@ -5,7 +5,7 @@
 # %% ../nbs/03_distances.ipynb #d6586f0a
 from __future__ import annotations
 import json, math
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 from typing import Iterable, Sequence
 import pandas as pd
@@ -58,8 +58,11 @@ class LayerDistances:
         "Read a file written by `save`."
         try: d = json.loads(Path(path).read_text())
         except json.JSONDecodeError as e: raise ValueError(f"corrupted LayerDistances file {path}: {e}")
+        if not isinstance(d, dict): raise ValueError(f"{path} is not a LayerDistances file: it holds a {type(d).__name__}, not an object")
         missing = {"D", "layers", "metric"} - set(d)
         if missing: raise ValueError(f"{path} is not a LayerDistances file: missing {sorted(missing)}")
+        unknown = sorted(set(d) - {f.name for f in fields(cls)})
+        if unknown: raise ValueError(f"{path} is not a LayerDistances file: unknown field(s) {unknown}; accepted: {[f.name for f in fields(cls)]}")
         return cls(**d)
 
     def __repr__(self) -> str:

@@ -199,13 +199,23 @@ def _pairs(saes: Mapping[str, object], layers: Sequence[int] | None) -> list[tup
 def _check_splice_all(saes: Mapping[str, object], splice_all: Mapping[str, Mapping[int, str]]):
     if not splice_all: raise ValueError(f"splice_all must map grouping names to {{layer: SAE name}}; got {splice_all!r}")
     for name, a in splice_all.items():
-        bad = {l: s for l, s in a.items() if s not in saes or l not in saes[s].cfg.layers}
-        if bad: raise ValueError(f"splice_all[{name!r}] maps layers to SAEs that are missing or do not serve them: {bad}")
+        for l, s in a.items():
+            if s not in saes: raise ValueError(f"splice_all[{name!r}] maps layer {l} to {s!r}, which is not in saes (names: {list(saes)})")
+            if l not in saes[s].cfg.layers: raise ValueError(f"splice_all[{name!r}] maps layer {l} to {s!r}, whose layers {list(saes[s].cfg.layers)} do not include {l}")
+
+def _check_fit(model, saes: Mapping[str, object]):
+    "Every SAE fits the model: its width is the model's d_model and its layers are the model's."
+    n, d = model.cfg.n_layers, model.cfg.d_model
+    for name, s in saes.items():
+        if getattr(s.cfg, "d_in", d) != d: raise ValueError(f"saes[{name!r}] has d_in={s.cfg.d_in} but the model's d_model is {d}")
+        if bad := [l for l in s.cfg.layers if not 0 <= l < n]:
+            raise ValueError(f"saes[{name!r}] serves layer {bad[0]}, but this model has layers 0..{n - 1}")
 
 def _run(model, saes: Mapping[str, object], batches: Iterable[Tensor], pairs: list[tuple[str, int]], parts: list,
          splice_all: Mapping[str, Mapping[int, str]] | None, n_tokens: int | None, progress: bool, splice_bos: bool):
     "Stream the batches: one clean forward each, then every part's per-batch work, then each (SAE, layer) reconstructed once for every part."
     if not isinstance(splice_bos, bool): raise ValueError(f"splice_bos must be True or False; got {splice_bos!r}")
+    _check_fit(model, saes)
     sites = {(sae_hook(saes[n]), l) for n, l in pairs} | {(sae_hook(saes[s]), l) for a in (splice_all or {}).values() for l, s in a.items()}
     n_pos, logits = 0, any(p.logits for p in parts)
     bar = tqdm(total=n_tokens, unit="tok", unit_scale=True, disable=not progress, desc="evaluate")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_grouping.ipynb #2e7bd403
 from __future__ import annotations
-import re
+import numbers, re
 from typing import Any, Sequence
 import numpy as np
 import pandas as pd
@@ -318,7 +318,7 @@ def choose_n_groups(sweep: pd.DataFrame, # made by `group_sweep`
                     method: str = "agglomerative", # which method's rows to use (the threshold was calibrated on agglomerative groupings)
                    ) -> int:
     "The smallest G whose AMAD is below `threshold` (the paper's rule)."
-    if not isinstance(threshold, (int, float)) or isinstance(threshold, bool) or not 0 < threshold < 1:
+    if not isinstance(threshold, numbers.Real) or isinstance(threshold, bool) or not 0 < threshold < 1:
         raise ValueError(f"threshold must be a number in (0, 1); got {threshold!r}")
     rows = sweep_rows(sweep, method)
     below = rows[rows["amad"] < threshold]
@@ -330,7 +330,7 @@ def choose_for_budget(sweep: pd.DataFrame, # made by `group_sweep`
                       method: str = "agglomerative", # which method's rows to use (as for `choose_n_groups`)
                      ) -> int:
     "The G with the lowest AMAD among those with cost_ratio <= max_cost_ratio (smallest G on ties)."
-    if not isinstance(max_cost_ratio, (int, float)) or isinstance(max_cost_ratio, bool) or not max_cost_ratio > 0:
+    if not isinstance(max_cost_ratio, numbers.Real) or isinstance(max_cost_ratio, bool) or not max_cost_ratio > 0:
         raise ValueError(f"max_cost_ratio must be a positive number; got {max_cost_ratio!r}")
     rows = sweep_rows(sweep, method)
     ok = rows[rows["cost_ratio"] <= max_cost_ratio + 1e-12]

@@ -102,10 +102,16 @@ def load_model(name: str | None = None, # None: the embedded default; a local HF
                dtype: torch.dtype = torch.float32, # weights and activations dtype
               ):
     "Load `name` as a TransformerLens `TransformerBridge` in eval mode, gradients off."
+    if isinstance(name, os.PathLike): name = os.fspath(name)
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        raise ValueError(f"model must be a non-empty name or path, or None for the embedded default; got {name!r}")
+    if device is not None:
+        try: device = torch.device(device)
+        except (RuntimeError, TypeError, ValueError): raise ValueError(f"device must be a torch device (cpu, cuda, cuda:1, mps) or None; got {device!r}") from None
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformer_lens.model_bridge import TransformerBridge
     _quiet_hf()
-    device = torch.device(device) if device is not None else default_device()
+    device = device if device is not None else default_device()
     if name is None or name == DEFAULT_MODEL and not _in_hf_cache(DEFAULT_MODEL):
         path, hub_name, local = default_checkpoint(), DEFAULT_MODEL, True
     elif Path(name).expanduser().is_dir():

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #c77ccbfe
 from __future__ import annotations
-import itertools, json, math, pickle, shutil, time, warnings, zipfile, zlib
+import itertools, json, math, numbers, pickle, shutil, time, warnings, zipfile, zlib
 from dataclasses import dataclass, asdict, field, fields
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -27,6 +27,8 @@ __all__ = ['TrainConfig', 'default_lr', 'lr_at', 'mix_rows', 'make_optimizer', '
 _MIX = ("random", "all")
 _SCHEDULES = ("constant", "cosine")
 _B_DEC_INIT = ("zeros", "geometric_median")
+def _real(v) -> bool: return isinstance(v, numbers.Real) and not isinstance(v, bool)
+def _got(v) -> str: return f"{v!r} (a string)" if isinstance(v, str) else repr(v)  # what a message says was given
 
 @dataclass
 class TrainConfig:
@@ -56,9 +58,12 @@ class TrainConfig:
     keep_checkpoints: int = 2  # how many checkpoints to keep
 
     def __post_init__(self):
-        for f in ("n_tokens", "k", "expansion_factor", "norm_tokens", "batch_tokens", "log_every", "keep_checkpoints"):
+        for f in ("n_tokens", "k", "expansion_factor", "dead_tokens", "norm_tokens", "batch_tokens", "log_every", "keep_checkpoints"):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int) or v <= 0: raise ValueError(f"{f} must be a positive int; got {v!r}")
+        for f in ("n_latents", "k_aux"):
+            v = getattr(self, f)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v <= 0): raise ValueError(f"{f} must be a positive int or None; got {v!r}")
         for f in ("warmup_steps", "checkpoint_every", "seed"):
             v = getattr(self, f)
             if isinstance(v, bool) or not isinstance(v, int) or v < 0: raise ValueError(f"{f} must be an int >= 0; got {v!r}")
@@ -66,10 +71,17 @@ class TrainConfig:
         if self.mix not in _MIX: raise ValueError(f"mix must be one of {_MIX}; got {self.mix!r}")
         if self.schedule not in _SCHEDULES: raise ValueError(f"schedule must be one of {_SCHEDULES}; got {self.schedule!r}")
         if self.init_b_dec not in _B_DEC_INIT: raise ValueError(f"init_b_dec must be one of {_B_DEC_INIT}; got {self.init_b_dec!r}")
-        if self.lr is not None and not (0 < self.lr < math.inf): raise ValueError(f"lr must be a positive number or None; got {self.lr!r}")
-        if self.grad_clip is not None and not (0 < self.grad_clip < math.inf): raise ValueError(f"grad_clip must be positive or None; got {self.grad_clip!r}")
-        self.betas = tuple(float(b) for b in self.betas)
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas): raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}")
+        for f in ("lr", "grad_clip"):
+            v = getattr(self, f)
+            if v is not None and not (_real(v) and 0 < v < math.inf): raise ValueError(f"{f} must be a positive number or None; got {_got(v)}")
+        if not (_real(self.eps) and 0 <= self.eps < math.inf): raise ValueError(f"eps must be a number >= 0; got {_got(self.eps)}")
+        if not (_real(self.aux_alpha) and 0 <= self.aux_alpha < math.inf): raise ValueError(f"aux_alpha must be a number >= 0; got {_got(self.aux_alpha)}")
+        b = self.betas
+        if not (isinstance(b, (list, tuple)) and len(b) == 2 and all(_real(x) and 0 <= x < 1 for x in b)): raise ValueError(f"betas must be two numbers in [0, 1); got {_got(b)}")
+        self.betas = tuple(float(x) for x in b)
+        if self.device is not None:
+            try: torch.device(self.device)
+            except (RuntimeError, TypeError, ValueError): raise ValueError(f"device must be a torch device (cpu, cuda, cuda:1, mps) or None; got {self.device!r}") from None
 
     def to_dict(self) -> dict: return {**asdict(self), "betas": list(self.betas)}
     @classmethod
@@ -338,6 +350,12 @@ class _Run:
     def result(self, cfg: TrainConfig) -> TrainedSAEs:
         return TrainedSAEs(self.saes, pd.DataFrame(self.rows), self.timings, self.scales, cfg, self.groups, self.spec)
 
+def _differing(saved_cfg: TrainConfig, saved_groups: list, cfg: TrainConfig, groups: list) -> dict:
+    "Where a saved run differs from the requested one: field -> (saved, requested)."
+    a, b = saved_cfg.to_dict(), cfg.to_dict()
+    diff = {k: (a.get(k), v) for k, v in b.items() if a.get(k) != v}
+    return diff | ({"groups": (saved_groups, groups)} if saved_groups != groups else {})
+
 def _previous_run(out_dir: Path | None, resume: bool | str, cfg: TrainConfig, groups: list[list[int]],
                   spec: ActivationSpec) -> tuple[TrainedSAEs | None, tuple | None]:
     "(a finished run in `out_dir` to return as it is, or None; the checkpoint to continue, or None), refusing other settings."
@@ -345,7 +363,9 @@ def _previous_run(out_dir: Path | None, resume: bool | str, cfg: TrainConfig, gr
     if (out_dir/"run.json").exists():
         if not resume: raise ValueError(f"{out_dir} holds a finished run; pass resume=True to load it or choose another out_dir")
         done = load_run(out_dir)
-        if done.cfg != cfg or done.groups != groups: raise ValueError(f"the finished run in {out_dir} has other settings or groups; choose another out_dir")
+        if done.cfg != cfg or done.groups != groups:
+            raise ValueError(f"the finished run in {out_dir} has other settings or groups "
+                             f"(differing (finished run, requested): {_differing(done.cfg, done.groups, cfg, groups)}); choose another out_dir")
         spec.check_matches(done.spec, f"the finished run in {out_dir}")
         return done, None
     ckdir = out_dir/"checkpoints"
@@ -357,7 +377,8 @@ def _previous_run(out_dir: Path | None, resume: bool | str, cfg: TrainConfig, gr
     if ck is None: return None, None
     ck_cfg, ck_spec = _saved_cfg_and_spec(ck[0])
     if ck[0]["groups"] != groups or ck_cfg != cfg:
-        raise ValueError(f"the checkpoint in {out_dir} was made with other groups or settings; choose another out_dir")
+        raise ValueError(f"the checkpoint in {out_dir} was made with other groups or settings "
+                         f"(differing (checkpoint, requested): {_differing(ck_cfg, ck[0]['groups'], cfg, groups)}); choose another out_dir")
     spec.check_matches(ck_spec, f"the checkpoint in {out_dir}")
     return None, ck
 
@@ -466,10 +487,14 @@ def train_saes(model, # a TransformerLens bridge, or None to train from activati
                max_steps: int | None = None, # stop after this many steps of this call, leaving a checkpoint to resume from (time-limited jobs)
               ) -> TrainedSAEs:
     "Train one TopK SAE per group, all from one activation stream; returns them keyed by group name."
-    cfg, comm = cfg or TrainConfig(), comm or Comm()
+    cfg, comm = TrainConfig() if cfg is None else cfg, comm or Comm()
+    if not isinstance(cfg, TrainConfig): raise ValueError(f"cfg must be a TrainConfig (TrainConfig.from_dict(d) for a dict); got {type(cfg).__name__}")
     _check_resume(resume)
     if max_steps is not None and max_steps <= 0: raise ValueError(f"max_steps must be a positive int or None; got {max_steps!r}")
     groups = _run_groups(groups)
+    n = getattr(getattr(model, "cfg", None), "n_layers", None)
+    if model is not None and n is not None and (bad := [l for g in groups for l in g if l >= n]):
+        raise ValueError(f"groups has layer {bad[0]} out of range: this {n}-layer model has layers 0..{n - 1}; got {groups}")
     out_dir = Path(out_dir) if out_dir is not None else None
     spec = _run_spec(model, batches, spec, sorted({l for g in groups for l in g}))
     done, ck = _previous_run(out_dir, resume, cfg, groups, spec)
@@ -540,8 +565,12 @@ def load_run(out_dir: str | Path, device: str | torch.device | None = None) -> T
     "A finished run written by `train_saes(..., out_dir=...)`."
     out_dir = Path(out_dir)
     if not (out_dir/"run.json").exists(): raise FileNotFoundError(f"no finished run in {out_dir} (run.json missing); resume it with train_saes(..., resume=True)")
-    meta = json.loads((out_dir/"run.json").read_text())
+    try: meta = json.loads((out_dir/"run.json").read_text())
+    except ValueError as e: raise ValueError(f"{out_dir/'run.json'} is not valid JSON (corrupted or half-written): {e}; delete the folder or rerun") from None
+    lacks = [k for k in ("cfg", "groups", "names", "timings", "scales") if not isinstance(meta, dict) or k not in meta]
+    if lacks: raise ValueError(f"{out_dir/'run.json'} lacks {lacks} (corrupted, or not written by train_saes); delete the folder or rerun")
+    try: metrics = pd.read_csv(out_dir/"metrics.csv")
+    except (OSError, ValueError) as e: raise ValueError(f"{out_dir/'metrics.csv'} is unreadable (corrupted or half-written): {e}; delete the folder or rerun") from None
     cfg, spec = _saved_cfg_and_spec(meta)
     saes = {n: TopKSAE.load(out_dir/"saes"/n, device=device) for n in meta["names"]}
-    return TrainedSAEs(saes, pd.read_csv(out_dir/"metrics.csv"), meta["timings"], {int(l): s for l, s in meta["scales"].items()},
-                       cfg, meta["groups"], spec)
+    return TrainedSAEs(saes, metrics, meta["timings"], {int(l): s for l, s in meta["scales"].items()}, cfg, meta["groups"], spec)

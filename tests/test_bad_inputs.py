@@ -80,6 +80,13 @@ def finished_run() -> Path:
 def run_copy(name: str) -> Path:
     dst = tmp(name)/"run"; shutil.copytree(unfinished_run(), dst); return dst
 
+def finished_copy(name: str) -> Path:
+    dst = tmp(name)/"run"; shutil.copytree(finished_run(), dst); return dst
+
+def other_k(out: Path):
+    "Continue the tiny run in `out` with k=8 instead of 4."
+    return training.train_saes(None, acts(), [[0], [0, 1]], TrainConfig(**{**TINY, "k": 8}), out_dir=out, resume=True, progress=False)
+
 def corrupt_checkpoint() -> Path:
     "A copy of the unfinished run whose newest checkpoint's state file is cut in half (its `complete` marker kept)."
     out = run_copy("corrupt")
@@ -144,9 +151,15 @@ BAD = [
      ["'/nonexistent_dir/model'", "no such local folder", "hub name", "checkpoint folder"]),
     ("load_model/folder-without-config", lambda: models.load_model(str(tmp("empty_model")), device="cpu"), ValueError,
      ["holds no config.json", "checkpoint folder"]),
+    ("load_model/empty-name", lambda: models.load_model("", device="cpu"), ValueError,
+     ["model", "non-empty name or path", "None for the embedded default"]),
+    ("load_model/device-unknown", lambda: models.load_model(device="tpu"), ValueError, ["device", "cpu", "cuda", "mps", "'tpu'"]),
 
     # data
-    ("token_batches/empty-list", lambda: data.token_batches([], model().tokenizer, 16, 2), ValueError, ["source", "no documents"]),
+    ("token_batches/empty-list", lambda: data.token_batches([], model().tokenizer, 16, 2), ValueError,
+     ["source", "no documents", "the source is empty"]),
+    ("token_batches/tokenizer-None", lambda: data.token_batches(TEXTS, None, 16, 2), ValueError,
+     ["tokenizer", "Hugging Face tokenizer", "model.tokenizer", "None"]),
     ("token_batches/empty-file", lambda: data.token_batches(str(write(tmp("empty_file")/"empty.txt", "")), model().tokenizer, 16, 2),
      ValueError, ["empty.txt", "no documents"]),
     ("token_batches/missing-file", lambda: data.token_batches("/nonexistent_dir/corpus.txt", model().tokenizer, 16, 2), ValueError,
@@ -171,6 +184,14 @@ BAD = [
     ("capture/tokens-longer-than-n_ctx", lambda: A.capture(model(), torch.zeros(1, model().cfg.n_ctx + 1, dtype=torch.long), layers=[0]),
      ValueError, ["tokens", "n_ctx=8192", "ctx_len"]),
     ("capture/tokens-1d", lambda: A.capture(model(), torch.tensor([1, 2, 3]), layers=[0]), ValueError, ["tokens", "[batch, pos]", "(3,)"]),
+    ("capture/tokens-a-list", lambda: A.capture(model(), [[1, 2, 3]], layers=[0]), ValueError,
+     ["tokens", "[batch, pos] tensor of token ids", "list"]),
+    ("capture/tokens-float", lambda: A.capture(model(), torch.randn(2, 5), layers=[0]), ValueError,
+     ["tokens", "integer token ids", "torch.float32"]),
+    ("capture_batch/tokens-float", lambda: A.capture_batch(model(), torch.randn(2, 5), ActivationSpec(layers=(0,))), ValueError,
+     ["tokens", "integer token ids", "torch.float32"]),
+    ("capture/token-id-outside-vocabulary", lambda: A.capture(model(), torch.tensor([[1, 10**6]]), layers=[0]), ValueError,
+     ["tokens", "outside the model's vocabulary", "0..49151", "1000000"]),
     ("capture_batch/mask-wrong-shape", lambda: A.capture_batch(model(), (tokens(), torch.ones(2, 5)), ActivationSpec(layers=(0,))),
      ValueError, ["attention_mask", "(2, 16)", "(2, 5)"]),
     ("capture_batch/batch-not-tokens", lambda: A.capture_batch(model(), "some text", ActivationSpec(layers=(0,))), ValueError,
@@ -184,6 +205,8 @@ BAD = [
      ["unknown ActivationSpec field", "'layer'", "layers"]),
     ("hook_name/hook-unknown", lambda: A.hook_name(0, "resid"), ValueError, ["hook", "resid_post", "'resid'"]),
     ("activation_stream/nan", lambda: list(A.activation_stream(acts(nan=True))), ValueError, ["NaN or inf", "batch 1"]),
+    ("activation_stream/nan-names-the-layer", lambda: list(A.activation_stream(acts(nan=True), layers=[3, 7])), ValueError,
+     ["NaN or inf", "batch 1", "layer(s) [3]"]),
     ("activation_stream/inf", lambda: list(A.activation_stream([torch.full((2, 4, 8), float("inf"))])), ValueError, ["NaN or inf", "batch 0"]),
     ("activation_stream/n_tokens-0", lambda: list(A.activation_stream(acts(), n_tokens=0)), ValueError, ["n_tokens", "positive", "0"]),
     ("activation_stream/model-without-batches", lambda: list(A.activation_stream(model())), ValueError, ["batches", "model"]),
@@ -195,12 +218,16 @@ BAD = [
      ["dtype", "float16", "'float64'"]),
     ("build_cache/n_tokens-0", lambda: A.build_cache(tmp("bc_n0"), model(), [tokens()], 0), ValueError, ["n_tokens", "positive", "0"]),
     ("build_cache/empty-batches", lambda: A.build_cache(tmp("bc_empty"), model(), [], 16, layers=[0]), ValueError, ["batches is empty"]),
+    ("build_cache/path-is-a-file", lambda: A.build_cache(write(tmp("bc_file")/"f", "x"), model(), [tokens()], 16), ValueError,
+     ["path", "is a file", "build_cache needs a folder"]),
     ("build_cache/other-settings", lambda: A.build_cache(cache().path, model(), [tokens()], 64, layers=[0, 2]), ValueError,
      ["other settings", "layers", "[0, 1]", "[0, 2]"]),
     ("ActivationCache/missing-folder", lambda: ActivationCache("/nonexistent_dir/cache"), FileNotFoundError,
      ["/nonexistent_dir/cache", "manifest.json missing"]),
     ("ActivationCache/corrupted-manifest", lambda: ActivationCache(write(cache_copy("bad_manifest")/"manifest.json", "{not json").parent),
      ValueError, ["corrupted activation cache", "manifest.json", "not valid JSON"]),
+    ("ActivationCache/manifest-lacks-fields", lambda: ActivationCache(write(cache_copy("lacks")/"manifest.json", '{"complete": true}').parent),
+     ValueError, ["corrupted activation cache", "manifest.json lacks", "'layers'", "delete the folder and rebuild"]),
     ("ActivationCache/truncated-shard", lambda: ActivationCache(_truncate(cache_copy("bad_shard")/"shard_00001.npy").parent), ValueError,
      ["corrupted activation cache shard", "shard_00001.npy"]),
     ("ActivationCache/deleted-shard", lambda: ActivationCache(_unlink(cache_copy("no_shard")/"shard_00000.npy").parent), ValueError,
@@ -230,6 +257,9 @@ BAD = [
      ["corrupted LayerDistances file", "d.json"]),
     ("LayerDistances.load/not-distances", lambda: distances.LayerDistances.load(write(tmp("ld2")/"d.json", '{"a": 1}')), ValueError,
      ["d.json", "not a LayerDistances file", "'D'", "'layers'"]),
+    ("LayerDistances.load/unknown-field", lambda: distances.LayerDistances.load(write(tmp("ld3")/"d.json", json.dumps(
+        {"D": D4().tolist(), "layers": [0, 1, 2, 3], "metric": "angular", "foo": 1}))), ValueError,
+     ["d.json", "not a LayerDistances file", "unknown field(s) ['foo']", "accepted", "'metric'"]),
 
     # grouping
     ("LayerDistances.load/missing-file", lambda: distances.LayerDistances.load("/nonexistent_dir/d.json"), FileNotFoundError,
@@ -256,6 +286,8 @@ BAD = [
     ("choose_n_groups/threshold-0", lambda: grouping.choose_n_groups(sweep4(), 0), ValueError, ["threshold", "(0, 1)", "got 0"]),
     ("choose_n_groups/threshold-1", lambda: grouping.choose_n_groups(sweep4(), 1), ValueError, ["threshold", "(0, 1)", "got 1"]),
     ("choose_n_groups/threshold-1.5", lambda: grouping.choose_n_groups(sweep4(), 1.5), ValueError, ["threshold", "(0, 1)", "1.5"]),
+    ("choose_n_groups/threshold-numpy-1.5", lambda: grouping.choose_n_groups(sweep4(), np.float32(1.5)), ValueError,
+     ["threshold", "(0, 1)", "1.5"]),
     ("choose_n_groups/threshold-nan", lambda: grouping.choose_n_groups(sweep4(), float("nan")), ValueError, ["threshold", "(0, 1)", "nan"]),
     ("choose_n_groups/method-not-in-sweep", lambda: grouping.choose_n_groups(sweep4(), 0.2, method="optimal"), ValueError,
      ["method", "['agglomerative']", "'optimal'"]),
@@ -308,6 +340,14 @@ BAD = [
     ("TrainConfig/schedule-unknown", lambda: TrainConfig(schedule="linear"), ValueError, ["schedule", "'constant'", "'cosine'", "'linear'"]),
     ("TrainConfig/k-over-n_latents", lambda: TrainConfig(n_latents=8, k=16), ValueError, ["n_latents", ">= k", "8"]),
     ("TrainConfig/n_tokens-0", lambda: TrainConfig(n_tokens=0), ValueError, ["n_tokens", "positive int", "0"]),
+    ("TrainConfig/betas-one-number", lambda: TrainConfig(betas=0.9), ValueError, ["betas", "two numbers in [0, 1)", "0.9"]),
+    ("TrainConfig/lr-string", lambda: TrainConfig(lr="1e-3"), ValueError, ["lr", "positive number or None", "'1e-3'", "a string"]),
+    ("TrainConfig/grad_clip-string", lambda: TrainConfig(grad_clip="1"), ValueError, ["grad_clip", "positive number or None", "'1'"]),
+    ("TrainConfig/device-unknown", lambda: TrainConfig(device="tpu"), ValueError, ["device", "cpu", "cuda", "mps", "'tpu'"]),
+    ("TrainConfig/eps-negative", lambda: TrainConfig(eps=-1), ValueError, ["eps", ">= 0", "-1"]),
+    ("TrainConfig/aux_alpha-negative", lambda: TrainConfig(aux_alpha=-1), ValueError, ["aux_alpha", ">= 0", "-1"]),
+    ("TrainConfig/dead_tokens-0", lambda: TrainConfig(dead_tokens=0), ValueError, ["dead_tokens", "positive int", "0"]),
+    ("TrainConfig/k_aux-0", lambda: TrainConfig(k_aux=0), ValueError, ["k_aux", "positive int or None", "0"]),
     ("TrainConfig/from_dict-unknown-field", lambda: TrainConfig.from_dict({"learning_rate": 1e-3}), ValueError,
      ["unknown TrainConfig field", "'learning_rate'", "'lr'"]),
     ("TrainConfig/from_dict-exclude_bos", lambda: TrainConfig.from_dict({"exclude_bos": False}), ValueError,
@@ -318,6 +358,14 @@ BAD = [
      ["groups", "contiguous", "[0, 2]"]),
     ("train_saes/unordered-group", lambda: train(groups=[[1, 0]]), ValueError, ["groups", "increasing order", "[1, 0]"]),
     ("train_saes/negative-layer", lambda: train(groups=[[-1, 0]]), ValueError, ["groups", "layer -1 out of range", "non-negative"]),
+    ("train_saes/cfg-a-dict", lambda: training.train_saes(None, acts(), [[0]], {"k": 4}), ValueError,
+     ["cfg must be a TrainConfig", "TrainConfig.from_dict", "dict"]),
+    ("train_saes/group-beyond-the-model", lambda: training.train_saes(model(), [tokens()], [[40]], TrainConfig(**TINY), progress=False),
+     ValueError, ["groups has layer 40 out of range", "30-layer model", "0..29"]),
+    ("train_saes/resume-checkpoint-of-other-settings", lambda: other_k(run_copy("other_ck")), ValueError,
+     ["checkpoint", "differing (checkpoint, requested)", "'k': (4, 8)", "choose another out_dir"]),
+    ("train_saes/resume-finished-run-of-other-settings", lambda: other_k(finished_copy("other_done")), ValueError,
+     ["finished run", "differing (finished run, requested)", "'k': (4, 8)", "choose another out_dir"]),
     ("train_saes/resume-unknown", lambda: train(resume="yes"), ValueError, ["resume", "latest-good", "'yes'"]),
     ("train_saes/max_steps-0", lambda: train(max_steps=0), ValueError, ["max_steps", "positive", "0"]),
     ("train_saes/layer-missing-from-acts", lambda: train(groups=[[0], [2]]), ValueError, ["holds layers [0, 1]", "[2]"]),
@@ -332,6 +380,10 @@ BAD = [
     ("train_saes/finished-run-without-resume", lambda: train(out=finished_run()), ValueError,
      ["holds a finished run", "resume=True", "out_dir"]),
     ("load_run/missing", lambda: training.load_run(tmp("norun")), FileNotFoundError, ["no finished run", "run.json"]),
+    ("load_run/damaged-run-json", lambda: training.load_run(_truncate(finished_copy("bad_runjson")/"run.json").parent), ValueError,
+     ["run.json", "not valid JSON", "corrupted or half-written", "delete the folder or rerun"]),
+    ("load_run/empty-metrics-csv", lambda: training.load_run(write(finished_copy("bad_metrics")/"metrics.csv", "").parent), ValueError,
+     ["metrics.csv", "unreadable", "delete the folder or rerun"]),
 
     # evaluation
     ("evaluate/no-saes", lambda: evaluation.evaluate(model(), {}, [tokens()], progress=False), ValueError, ["saes is empty", "name -> SAE"]),
@@ -340,6 +392,18 @@ BAD = [
     ("evaluate/empty-batches", lambda: evaluation.evaluate(model(), {"L0": model_sae()}, [], progress=False), ValueError, ["batches is empty"]),
     ("evaluate/layers-without-sae", lambda: evaluation.evaluate(model(), {"L0": model_sae()}, [tokens()], layers=[3], progress=False),
      ValueError, ["no SAE has a member layer", "layers=[3]"]),
+    ("evaluate/tokens-float", lambda: evaluation.evaluate(model(), {"L0": model_sae()}, [torch.randn(2, 5)], progress=False), ValueError,
+     ["tokens", "integer token ids", "torch.float32"]),
+    ("evaluate/sae-width-not-the-model's", lambda: evaluation.evaluate(model(), {"L0": TopKSAE(16, 32, 4, [0])}, [tokens()], progress=False),
+     ValueError, ["saes['L0']", "d_in=16", "d_model is 576"]),
+    ("evaluate/sae-layer-beyond-the-model", lambda: evaluation.evaluate(model(), {"L40": model_sae([40])}, [tokens()], progress=False),
+     ValueError, ["saes['L40']", "serves layer 40", "0..29"]),
+    ("evaluate/splice_all-sae-not-in-saes", lambda: evaluation.evaluate(model(), {"L0": model_sae()}, [tokens()], splice_all={"G=1": {0: "L0-1"}},
+                                                                       progress=False), ValueError,
+     ["splice_all['G=1']", "layer 0", "'L0-1'", "not in saes", "['L0']"]),
+    ("evaluate/splice_all-sae-not-serving-the-layer", lambda: evaluation.evaluate(
+        model(), {"L0": model_sae(), "L1": model_sae([1])}, [tokens()], splice_all={"G=1": {0: "L1"}}, progress=False), ValueError,
+     ["splice_all['G=1']", "layer 0", "'L1'", "whose layers [1] do not include 0"]),
     ("evaluate/splice_bos-not-bool", lambda: evaluation.evaluate(model(), {"L0": model_sae()}, [tokens()], splice_bos="yes", progress=False),
      ValueError, ["splice_bos", "True or False", "'yes'"]),
 
