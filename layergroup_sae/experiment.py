@@ -164,9 +164,10 @@ def _section(name: str, v):
 DEMO = ExperimentConfig(grouping=GroupingConfig(distance_tokens=8192, groupings=[1, 2, 3, 4, 6]),
                         train=TrainConfig(n_latents=1152, k=32, n_tokens=2**16), eval=EvalConfig(eval_tokens=508),
                         seeds=[0, 1], out="results/demo")
-PYTHIA_160M = ExperimentConfig(data=DataConfig(model="EleutherAI/pythia-160m-deduped", corpus="NeelNanda/pile-small-tokenized-2b", ctx_len=1024, batch_size=16),
-                               grouping=GroupingConfig(distance_tokens=10_000_000), train=TrainConfig(expansion_factor=16, k=128, n_tokens=1_000_000_000),
-                               eval=EvalConfig(eval_tokens=1_000_000), seeds=[0], out="results/pythia-160m")
+PYTHIA_160M = ExperimentConfig(data=DataConfig(model="EleutherAI/pythia-160m", corpus="NeelNanda/pile-small-tokenized-2b", ctx_len=1024, batch_size=128),
+                               grouping=GroupingConfig(distance_tokens=10_000_000),
+                               train=TrainConfig(expansion_factor=16, k=128, n_tokens=1_000_000_000, norm_tokens=5_000_000),
+                               eval=EvalConfig(eval_tokens=1_000_000), seeds=[0], cache_dtype="", out="results/pythia-160m")
 
 # %% ../nbs/09_experiment.ipynb #8a880816
 _COMMANDS = {"run": "run (or resume) the experiment", "demo": "run the CPU demo: DEMO, with any flag overriding it",
