@@ -5,8 +5,9 @@
 # %% ../nbs/07_evaluation.ipynb #4e36618c
 from __future__ import annotations
 import copy, math
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
@@ -18,8 +19,9 @@ from .grouping import group_name, layer_name
 from .training import train_step
 
 # %% auto #0
-__all__ = ['SPLICE_ALL_COLUMNS', 'EMBEDDING_BAG_FLOPS', 'PAPER_PYTHIA_160M', 'sae_hook', 'CleanBatch', 'clean_forward',
-           'reconstruction_metrics', 'splice_metrics', 'splice_all_metrics', 'evaluate', 'assemble',
+__all__ = ['METRIC_STATS', 'CI_METRICS', 'SPLICE_ALL_COLUMNS', 'EMBEDDING_BAG_FLOPS', 'PAPER_PYTHIA_160M', 'resample_counts',
+           'resampled_sums', 'bootstrap_ci', 'sae_hook', 'CleanBatch', 'clean_forward', 'SequenceSums',
+           'reconstruction_metrics', 'splice_metrics', 'splice_all_metrics', 'sequence_sums', 'evaluate', 'assemble',
            'splice_all_assignments', 'splice_all_summary', 'compare', 'model_flops_per_token',
            'sae_train_flops_per_token', 'measured_sae_train_flops_per_token']
 
@@ -27,12 +29,51 @@ __all__ = ['SPLICE_ALL_COLUMNS', 'EMBEDDING_BAG_FLOPS', 'PAPER_PYTHIA_160M', 'sa
 def _ce_kl(logits: Tensor, # [batch, pos, vocab] of the spliced (or clean) forward
            tokens: Tensor, # [batch, pos]
            clean_logp: Tensor | None = None, # [batch, pos-3+1, vocab] clean log-probs at the scored positions, for the KL
-          ) -> tuple[Tensor, Tensor | None, Tensor]: # summed CE, summed KL (or None), the log-probs
-    "Summed next-token CE (and KL from the clean distribution) over the predictions at positions 1..T-2."
+          ) -> tuple[Tensor, Tensor | None, Tensor]: # CE per row [batch], KL per row [batch] (or None), the log-probs
+    "Next-token CE (and KL from the clean distribution) summed over each row's predictions at positions 1..T-2."
     logp = F.log_softmax(logits[:, 1:-1].double(), dim=-1)  # [batch, T-2, vocab]
-    ce = -logp.gather(-1, tokens[:, 2:, None]).sum()
-    kl = None if clean_logp is None else (clean_logp.exp() * (clean_logp - logp)).sum()
+    ce = -logp.gather(-1, tokens[:, 2:, None])[..., 0].sum(-1)
+    kl = None if clean_logp is None else (clean_logp.exp() * (clean_logp - logp)).sum((1, 2))
     return ce, kl, logp
+
+# %% ../nbs/07_evaluation.ipynb #27c1ccec
+def resample_counts(n_seq: int, # held-out sequences
+                    n_boot: int = 1000, # bootstrap resamples
+                    seed: int = 0, # seed of numpy's Generator: the same seed, the same resamples
+                   ) -> np.ndarray: # [n_boot, n_seq] float64: how often each sequence is drawn in each resample (each row sums to n_seq)
+    "Bootstrap resamples of the sequences, drawn with replacement, as counts; one matrix shared by several statistics makes their differences paired."
+    for name, v in (("n_seq", n_seq), ("n_boot", n_boot)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1: raise ValueError(f"{name} must be a positive int; got {v!r}")
+    idx = np.random.default_rng(seed).integers(0, n_seq, (n_boot, n_seq)) + n_seq * np.arange(n_boot)[:, None]
+    return np.bincount(idx.ravel(), minlength=n_boot * n_seq).reshape(n_boot, n_seq).astype(np.float64)
+
+def resampled_sums(per_seq: Mapping[str, np.ndarray], # name -> [n_seq, ...] per-sequence sums
+                   counts: np.ndarray, # [n_boot, n_seq] from `resample_counts`; np.ones((1, n_seq)) gives the plain totals
+                  ) -> dict[str, np.ndarray]: # name -> [n_boot, ...]: each sum over each resample's sequences
+    "Every per-sequence sum added up over each resample (a sequence drawn twice counts twice)."
+    S = counts.shape[1]
+    return {k: (counts @ np.asarray(v, np.float64).reshape(S, -1)).reshape(len(counts), *np.shape(v)[1:]) for k, v in per_seq.items()}
+
+def _interval(samples: np.ndarray, # [n_boot] a statistic on each resample
+              level: float) -> tuple[float, float]:
+    "The percentile interval: the (1 - level)/2 and (1 + level)/2 quantiles."
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1: raise ValueError(f"level must be a number in (0, 1); got {level!r}")
+    lo, hi = np.quantile(samples, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+def bootstrap_ci(per_seq: Mapping[str, np.ndarray], # name -> [n_seq, ...] the per-sequence sums the statistic is made of
+                 stat: Callable[[dict], np.ndarray], # sums (name -> [n_boot, ...]) -> [n_boot] the statistic, e.g. lambda s: s["sse"] / s["ss_tot"]
+                 n_boot: int = 1000, # resamples
+                 seed: int = 0, # resampling seed
+                 level: float = 0.95, # coverage of the interval
+                ) -> tuple[float, float]: # (lo, hi)
+    "Percentile bootstrap CI over sequences: resample them with replacement, recompute `stat` from each resample's summed arrays."
+    shapes = {k: np.shape(v) for k, v in per_seq.items()} if isinstance(per_seq, Mapping) else {}
+    firsts = {s[0] if s else 0 for s in shapes.values()}
+    if len(firsts) != 1 or 0 in firsts:
+        raise ValueError(f"per_seq must map names to arrays sharing their first dimension (the sequences, at least one); got shapes {shapes or per_seq!r}")
+    S = firsts.pop()
+    return _interval(np.asarray(stat(resampled_sums(per_seq, resample_counts(S, n_boot, seed))), np.float64), level)
 
 # %% ../nbs/07_evaluation.ipynb #eb59c6ce
 def sae_hook(sae) -> str:
@@ -47,6 +88,7 @@ class CleanBatch:
     logp: Tensor | None # [batch, pos - 2, vocab] float64 clean log-probs of the scored predictions; None without logits
     ce: float # their summed cross-entropy (nan without logits)
     start: int = 1 # first replaced position: 1 keeps BOS clean, 0 replaces it too (`splice_bos`)
+    ce_rows: Tensor | None = None # [batch] float64 on the CPU: the summed cross-entropy of each row (sequence); None without logits
 
     @property
     def n_pos(self) -> int: return self.tokens.shape[0] * (self.tokens.shape[1] - 1)  # evaluated positions: all but BOS
@@ -75,7 +117,7 @@ def clean_forward(model, # a TransformerLens bridge
         if i == 0: out = cb.logits
     if not logits: return CleanBatch(tokens, acts, None, float("nan"), start)
     ce, _, logp = _ce_kl(out, tokens)
-    return CleanBatch(tokens, acts, logp, ce.item(), start)
+    return CleanBatch(tokens, acts, logp, ce.sum().item(), start, ce.cpu())
 
 # %% ../nbs/07_evaluation.ipynb #dab24061
 def _reconstruct(sae, layer: int, h: Tensor, # [batch, n_pos, d_model] raw activations of `layer`
@@ -94,98 +136,174 @@ def _live(sae, layer: int, start: int):
     def f(x, hook): x = x.clone(); x[:, start:] = _reconstruct(sae, layer, x[:, start:])[2]; return x
     return f
 
-def _spliced(model, b: CleanBatch, hooks: list) -> tuple[float, float]:
-    "Summed CE and KL(clean || spliced) of one forward of the batch with `hooks`."
+def _spliced(model, b: CleanBatch, hooks: list) -> tuple[Tensor, Tensor]:
+    "CE and KL(clean || spliced) of one forward of the batch with `hooks`, summed per row: two [batch] float64 CPU tensors."
     ce, kl, _ = _ce_kl(model.run_with_hooks(b.tokens, fwd_hooks=hooks), b.tokens, b.logp)
-    return ce.item(), kl.item()
+    return ce.cpu(), kl.cpu()
+
+# %% ../nbs/07_evaluation.ipynb #9f0f5eb1
+METRIC_STATS: dict[str, Callable[[dict], np.ndarray]] = {  # each reported mean from summed per-sequence arrays (totals, or [n_boot, ...] resamples)
+    "fvu": lambda s: s["sse"] / (s["sxx"] - (s["sx"] ** 2).sum(-1) / s["n"]),  # pooled: sum ||x - x_hat||^2 / sum ||x - mean x||^2
+    "ev_saelens": lambda s: s["ev"] / s["n"], "fvu_saelens": lambda s: 1 - s["ev"] / s["n"],
+    "mse": lambda s: s["sse"] / (s["n"] * s["sx"].shape[-1]), "cos_sim": lambda s: s["cos"] / s["n"],
+    "l2_ratio": lambda s: s["l2r"] / s["n"], "l0": lambda s: s["l0"] / s["n"],
+    "ce_clean": lambda s: s["ce_clean"] / s["n_pred"], "ce_spliced": lambda s: s["ce"] / s["n_pred"],
+    "ce_zero_ablation": lambda s: s["ce_zero"] / s["n_pred"], "delta_ce": lambda s: (s["ce"] - s["ce_clean"]) / s["n_pred"],
+    "delta_ce_pct": lambda s: 100 * (s["ce"] - s["ce_clean"]) / s["ce_clean"],
+    "ce_score": lambda s: (s["ce_zero"] - s["ce"]) / (s["ce_zero"] - s["ce_clean"]), "kl": lambda s: s["kl"] / s["n_pred"],
+}
+CI_METRICS = ["fvu", "ev_saelens", "l0", "delta_ce", "delta_ce_pct", "kl"]  # the columns `ci=True` brackets with <metric>_lo, <metric>_hi
+_RECON_COLS, _SPLICE_COLS = ["fvu", "ev_saelens", "mse", "cos_sim", "l2_ratio", "l0"], ["ce_clean", "ce_spliced", "ce_zero_ablation", "delta_ce", "delta_ce_pct", "ce_score", "kl"]
+
+def _metric_rows(per_seq: list[dict], # one entry per row of the table: name -> [n_seq, ...] per-sequence sums
+                 metrics: list[str], # the METRIC_STATS to compute from the totals
+                 ci: list[str], # those to bracket with a CI
+                 counts: np.ndarray | None, # `resample_counts`; None: no CI
+                 level: float) -> list[dict]:
+    "Each entry's metrics from its totals, and with `counts` the percentile CI of each metric in `ci` from its resamples."
+    rows = []
+    for ps in per_seq:
+        tot = {k: np.sum(v, 0) for k, v in ps.items()}
+        row = {m: float(METRIC_STATS[m](tot)) for m in metrics}
+        if counts is not None:
+            r = resampled_sums(ps, counts)
+            for m in ci: row[f"{m}_lo"], row[f"{m}_hi"] = _interval(METRIC_STATS[m](r), level)
+        rows.append(row)
+    return rows
+
+def _ci_last(df: pd.DataFrame) -> pd.DataFrame:
+    "The CI columns (<metric>_lo, <metric>_hi) after all the others, which keep their order."
+    ci = [c for c in df.columns if c.endswith(("_lo", "_hi"))]
+    return df[[c for c in df.columns if c not in ci] + ci]
+
+@dataclass(eq=False)
+class SequenceSums:
+    "Per held-out sequence (one row of a token batch): the float64 sums every reported mean is a ratio of, as [n_seq] arrays ([n_seq, d_model] for sum x)."
+    n: np.ndarray # [S] evaluated positions of each sequence (all but BOS)
+    n_pred: np.ndarray # [S] its scored predictions
+    ce_clean: np.ndarray # [S] its summed clean CE (nan without logits)
+    sites: dict = field(default_factory=dict) # (hook, layer) -> {"sx": [S, d] sum x, "sxx": [S] sum ||x||^2} of the clean activations there
+    recon: dict = field(default_factory=dict) # (sae, layer) -> {"sse", "ev", "cos", "l2r", "l0": [S]}: squared error, SAELens EV, cosine, norm ratio, L0 summed over tokens
+    fires: dict = field(default_factory=dict) # (sae, layer) -> [n_latents] firing counts over all sequences (dead and dense latents are not means)
+    splice: dict = field(default_factory=dict) # (sae, layer) -> {"ce", "kl": [S]} with that layer spliced
+    zero: dict = field(default_factory=dict) # (hook, layer) -> [S] summed CE with that site zero-ablated
+    groupings: dict = field(default_factory=dict) # grouping -> {"ce", "kl": [S]} with all its layers spliced at once
+    site_of: dict = field(default_factory=dict) # (sae, layer) -> (hook, layer) where it is read
+    n_members: dict = field(default_factory=dict) # sae -> its number of member layers
+    assignments: dict = field(default_factory=dict) # grouping -> {layer: sae}
+
+    @property
+    def n_seq(self) -> int: return len(self.n)
+
+    def pair(self, sae: str, layer: int) -> dict[str, np.ndarray]:
+        "Every per-sequence sum of one (SAE, layer): what `METRIC_STATS` reads."
+        if (sae, layer) not in self.site_of: raise ValueError(f"no per-sequence sums for SAE {sae} at layer {layer}: evaluate it first")
+        site, p = self.site_of[(sae, layer)], (sae, layer)
+        out = dict(n=self.n, n_pred=self.n_pred, ce_clean=self.ce_clean) | self.sites.get(site, {}) | self.recon.get(p, {}) | self.splice.get(p, {})
+        return out | ({"ce_zero": self.zero.get(site, np.full(self.n_seq, np.nan))} if p in self.splice else {})
+
+    def grouping(self, name: str) -> dict[str, np.ndarray]:
+        "The per-sequence sums of one all-layers splice."
+        if name not in self.groupings: raise ValueError(f"no all-layers splice named {name!r}; these were run: {list(self.groupings)}")
+        return dict(n_pred=self.n_pred, ce_clean=self.ce_clean) | self.groupings[name]
+
+    def recon_table(self, ci: bool = False, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+        "`reconstruction_metrics`' table (with `ci`: fvu, ev_saelens, l0 bracketed by their bootstrap CIs)."
+        counts = resample_counts(self.n_seq, n_boot, seed) if ci else None
+        vals = _metric_rows([self.pair(*p) for p in self.recon], _RECON_COLS, [m for m in CI_METRICS if m in _RECON_COLS], counts, level)
+        rows = [dict(sae=s, group=s, n_members=self.n_members[s], layer=l, n_tokens=int(self.n.sum())) | v
+                | dict(dead_frac=float(np.mean(self.fires[(s, l)] == 0)), dense_frac=float(np.mean(self.fires[(s, l)] > 0.1 * self.n.sum())))
+                for (s, l), v in zip(self.recon, vals)]
+        return _ci_last(pd.DataFrame(rows))
+
+    def splice_table(self, ci: bool = False, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+        "`splice_metrics`' table (with `ci`: delta_ce, delta_ce_pct, kl bracketed by their bootstrap CIs)."
+        counts = resample_counts(self.n_seq, n_boot, seed) if ci else None
+        vals = _metric_rows([self.pair(*p) for p in self.splice], _SPLICE_COLS, [m for m in CI_METRICS if m in _SPLICE_COLS], counts, level)
+        return pd.DataFrame([dict(sae=s, layer=l) | v for (s, l), v in zip(self.splice, vals)])
+
+    def splice_all_table(self, ci: bool = False, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+        "`splice_all_metrics`' table (with `ci`: delta_ce, delta_ce_pct, kl bracketed by their bootstrap CIs)."
+        counts, ms = resample_counts(self.n_seq, n_boot, seed) if ci else None, ["delta_ce", "delta_ce_pct", "kl"]
+        vals = _metric_rows([self.grouping(g) for g in self.assignments], ["ce_clean", "ce_spliced"] + ms, ms, counts, level)
+        rows = []
+        for (g, a), v in zip(self.assignments.items(), vals):
+            names = list(dict.fromkeys(s for _, s in sorted(a.items())))  # distinct SAEs in layer order
+            rows.append(dict(grouping=g, n_layers=len(a), n_saes=len(names), saes=" ".join(names), n_tokens=int(self.n.sum())) | v)
+        return pd.DataFrame(rows, columns=SPLICE_ALL_COLUMNS + ([f"{m}_{e}" for m in ms for e in ("lo", "hi")] if ci else []))
+
+    def table(self, ci: bool = False, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+        "`evaluate`'s table: the reconstruction and splice tables side by side, CI columns last; `.attrs['splice_all']` with any all-layers splice."
+        kw = dict(ci=ci, n_boot=n_boot, seed=seed, level=level)
+        out = _ci_last(self.recon_table(**kw).merge(self.splice_table(**kw), on=["sae", "layer"], validate="one_to_one"))
+        if self.assignments: out.attrs["splice_all"] = self.splice_all_table(**kw)
+        return out
+
+SPLICE_ALL_COLUMNS = ["grouping", "n_layers", "n_saes", "saes", "n_tokens", "ce_clean", "ce_spliced", "delta_ce", "delta_ce_pct", "kl"]
 
 # %% ../nbs/07_evaluation.ipynb #f2ec9533
-class _ReconSums:
-    "Float64 running sums of the reconstruction metrics of one (SAE, layer)."
-    def __init__(self, n_latents: int, d: int):
-        self.n = 0; self.sse = 0.0; self.sx = torch.zeros(d, dtype=torch.float64); self.sxx = 0.0
-        self.ev = 0.0; self.cos = 0.0; self.l2r = 0.0; self.l0 = 0.0; self.fires = torch.zeros(n_latents, dtype=torch.float64)
-
-    def add(self, x: Tensor, x_hat: Tensor, # [N, d] activations and reconstructions of one batch's evaluated positions
-            top_acts: Tensor, top_idx: Tensor): # [N, k] their latents
-        xd, hd = x.double(), x_hat.double()
-        err = (xd - hd).pow(2).sum(-1)
-        self.n += len(x); self.sse += err.sum().item(); self.sx += xd.sum(0).cpu(); self.sxx += xd.pow(2).sum().item()
-        self.ev += (1 - err / (xd - xd.mean(0)).pow(2).sum(-1)).sum().item()  # SAELens: against the mean of this batch
-        self.cos += F.cosine_similarity(xd, hd, dim=-1).sum().item(); self.l2r += (hd.norm(dim=-1) / xd.norm(dim=-1)).sum().item()
-        on = top_acts > 0
-        self.l0 += on.sum().item(); self.fires += torch.bincount(top_idx[on].reshape(-1).cpu(), minlength=len(self.fires)).double()
-
-    def row(self) -> dict:
-        n = self.n
-        return dict(n_tokens=n, fvu=self.sse / (self.sxx - self.sx.pow(2).sum().item() / n), ev_saelens=self.ev / n, mse=self.sse / (n * len(self.sx)),
-                    cos_sim=self.cos / n, l2_ratio=self.l2r / n, l0=self.l0 / n, dead_frac=(self.fires == 0).double().mean().item(),
-                    dense_frac=(self.fires > 0.1 * n).double().mean().item())
+def _stack(rows: Mapping) -> dict:
+    "Lists of per-batch [batch, ...] tensors -> [n_seq, ...] numpy arrays (any nesting of dicts)."
+    return {k: _stack(v) if isinstance(v, Mapping) else torch.cat(v).numpy() for k, v in rows.items()}
 
 class _Reconstruction:
-    "Reconstruction metrics of every (SAE, layer) on the evaluated positions (BOS excluded)."
+    "Reconstruction sums of every (SAE, layer) on the evaluated positions (BOS excluded), one per sequence."
     logits = False
     def __init__(self, saes: Mapping[str, object], pairs: list[tuple[str, int]], d_model: int):
-        self.saes, self.sums = saes, {p: _ReconSums(saes[p[0]].cfg.n_latents, d_model) for p in pairs}
-    def on_batch(self, b: CleanBatch): pass
+        self.saes, self.pairs = saes, pairs
+        self.site_rows = {(sae_hook(saes[n]), l): {"sx": [], "sxx": []} for n, l in pairs}  # per site: shared by the SAEs read there
+        self.rows = {p: {k: [] for k in ("sse", "ev", "cos", "l2r", "l0")} for p in pairs}
+        self.fires = {p: torch.zeros(saes[p[0]].cfg.n_latents, dtype=torch.float64) for p in pairs}
+    def on_batch(self, b: CleanBatch):
+        for s, r in self.site_rows.items():
+            x = b.acts[s][:, 1 - b.start:].double()  # [batch, pos - 1, d] the evaluated positions 1..
+            r["sx"].append(x.sum(1).cpu()); r["sxx"].append(x.pow(2).sum((1, 2)).cpu())
     def on_pair(self, b: CleanBatch, name: str, layer: int, rec: tuple[Tensor, Tensor, Tensor]):
         top_acts, top_idx, x_hat = rec
         h, p = b.acts[(sae_hook(self.saes[name]), layer)], 1 - b.start  # p: where position 1 sits in h
         B, n, d = h.shape
-        pick = lambda v: v.reshape(B, n, -1)[:, p:].reshape(B * (n - p), -1)  # the evaluated positions 1..
-        self.sums[(name, layer)].add(pick(h), pick(x_hat), pick(top_acts), pick(top_idx))
-    def table(self) -> pd.DataFrame:
-        return pd.DataFrame([dict(sae=name, group=name, n_members=len(self.saes[name].cfg.layers), layer=l) | s.row()
-                             for (name, l), s in self.sums.items()])
+        xd, hd = h[:, p:].double(), x_hat[:, p:].double()  # [batch, pos - 1, d]
+        top_acts, top_idx = top_acts.reshape(B, n, -1)[:, p:], top_idx.reshape(B, n, -1)[:, p:]
+        err, on = (xd - hd).pow(2).sum(-1), top_acts > 0
+        ev = 1 - err / (xd - xd.reshape(-1, d).mean(0)).pow(2).sum(-1)  # SAELens: against the mean of this batch
+        for k, v in (("sse", err), ("ev", ev), ("cos", F.cosine_similarity(xd, hd, dim=-1)), ("l2r", hd.norm(dim=-1) / xd.norm(dim=-1)),
+                     ("l0", on.sum(-1).double())): self.rows[(name, layer)][k].append(v.sum(1).cpu())
+        self.fires[(name, layer)] += torch.bincount(top_idx[on].reshape(-1).cpu(), minlength=len(self.fires[(name, layer)])).double()
+    def into(self, ss: SequenceSums):
+        ss.sites |= _stack(self.site_rows); ss.recon |= _stack(self.rows); ss.fires |= {p: f.numpy() for p, f in self.fires.items()}
+        ss.site_of |= {(n, l): (sae_hook(self.saes[n]), l) for n, l in self.pairs}; ss.n_members |= {n: len(self.saes[n].cfg.layers) for n, _ in self.pairs}
 
 # %% ../nbs/07_evaluation.ipynb #cb7dc73c
 class _Splice:
-    "Single-layer splices: CE and KL with one (SAE, layer) spliced, and the zero ablation of each SAE's site."
+    "Single-layer splices: CE and KL per sequence with one (SAE, layer) spliced, and the zero ablation of each SAE's site."
     logits = True
     def __init__(self, model, saes: Mapping[str, object], pairs: list[tuple[str, int]], zero_ablation: bool):
         self.model, self.saes, self.pairs = model, saes, pairs
-        self.ce = {p: 0.0 for p in pairs}; self.kl = {p: 0.0 for p in pairs}
-        self.zero = {(sae_hook(saes[n]), l): 0.0 for n, l in pairs} if zero_ablation else None
-        self.ce_clean, self.n_pred = 0.0, 0
+        self.rows = {p: {"ce": [], "kl": []} for p in pairs}
+        self.zero = {(sae_hook(saes[n]), l): [] for n, l in pairs} if zero_ablation else {}
     def on_batch(self, b: CleanBatch):
-        self.ce_clean += b.ce; self.n_pred += b.n_pred
-        for (h, l) in self.zero or {}:
-            self.zero[(h, l)] += _spliced(self.model, b, [(hook_name(l, h), _replace(torch.zeros_like(b.acts[(h, l)]), b.start))])[0]
+        for (h, l), z in self.zero.items():
+            z.append(_spliced(self.model, b, [(hook_name(l, h), _replace(torch.zeros_like(b.acts[(h, l)]), b.start))])[0])
     def on_pair(self, b: CleanBatch, name: str, layer: int, rec: tuple[Tensor, Tensor, Tensor]):
         ce, kl = _spliced(self.model, b, [(hook_name(layer, sae_hook(self.saes[name])), _replace(rec[2], b.start))])
-        self.ce[(name, layer)] += ce; self.kl[(name, layer)] += kl
-    def table(self) -> pd.DataFrame:
-        ce_clean, rows = self.ce_clean / self.n_pred, []
-        for (name, l) in self.pairs:
-            ce_s = self.ce[(name, l)] / self.n_pred
-            ce_z = self.zero[(sae_hook(self.saes[name]), l)] / self.n_pred if self.zero is not None else float("nan")
-            rows.append(dict(sae=name, layer=l, ce_clean=ce_clean, ce_spliced=ce_s, ce_zero_ablation=ce_z, delta_ce=ce_s - ce_clean,
-                             delta_ce_pct=100 * (ce_s - ce_clean) / ce_clean, ce_score=(ce_z - ce_s) / (ce_z - ce_clean), kl=self.kl[(name, l)] / self.n_pred))
-        return pd.DataFrame(rows)
+        self.rows[(name, layer)]["ce"].append(ce); self.rows[(name, layer)]["kl"].append(kl)
+    def into(self, ss: SequenceSums):
+        ss.splice |= _stack(self.rows); ss.zero |= _stack(self.zero)
+        ss.site_of |= {(n, l): (sae_hook(self.saes[n]), l) for n, l in self.pairs}; ss.n_members |= {n: len(self.saes[n].cfg.layers) for n, _ in self.pairs}
 
 class _SpliceAll:
-    "All-layers splices: per grouping, every listed layer replaced at once in one forward."
+    "All-layers splices: per grouping, every listed layer replaced at once in one forward; CE and KL per sequence."
     logits = True
     def __init__(self, model, saes: Mapping[str, object], splice_all: Mapping[str, Mapping[int, str]]):
         self.model, self.saes, self.splice_all = model, saes, splice_all
-        self.ce = {g: 0.0 for g in splice_all}; self.kl = {g: 0.0 for g in splice_all}
-        self.ce_clean, self.n_pred, self.n_pos = 0.0, 0, 0
+        self.rows = {g: {"ce": [], "kl": []} for g in splice_all}
     def on_batch(self, b: CleanBatch):
-        self.ce_clean += b.ce; self.n_pred += b.n_pred; self.n_pos += b.n_pos
         for g, assign in self.splice_all.items():
             hooks = [(hook_name(l, sae_hook(self.saes[s])), _live(self.saes[s], l, b.start)) for l, s in sorted(assign.items())]
-            ce, kl = _spliced(self.model, b, hooks); self.ce[g] += ce; self.kl[g] += kl
+            ce, kl = _spliced(self.model, b, hooks); self.rows[g]["ce"].append(ce); self.rows[g]["kl"].append(kl)
     def on_pair(self, b, name, layer, rec): pass
-    def table(self) -> pd.DataFrame:
-        ce_clean, rows = self.ce_clean / self.n_pred, []
-        for g, assign in self.splice_all.items():
-            names = list(dict.fromkeys(s for _, s in sorted(assign.items())))  # distinct SAEs in layer order
-            ce_s = self.ce[g] / self.n_pred
-            rows.append(dict(grouping=g, n_layers=len(assign), n_saes=len(names), saes=" ".join(names), n_tokens=self.n_pos, ce_clean=ce_clean,
-                             ce_spliced=ce_s, delta_ce=ce_s - ce_clean, delta_ce_pct=100 * (ce_s - ce_clean) / ce_clean, kl=self.kl[g] / self.n_pred))
-        return pd.DataFrame(rows, columns=SPLICE_ALL_COLUMNS)
-
-SPLICE_ALL_COLUMNS = ["grouping", "n_layers", "n_saes", "saes", "n_tokens", "ce_clean", "ce_spliced", "delta_ce", "delta_ce_pct", "kl"]
+    def into(self, ss: SequenceSums):
+        ss.groupings |= _stack(self.rows); ss.assignments |= {g: dict(a) for g, a in self.splice_all.items()}
 
 # %% ../nbs/07_evaluation.ipynb #cbdabeed
 def _pairs(saes: Mapping[str, object], layers: Sequence[int] | None) -> list[tuple[str, int]]:
@@ -212,12 +330,12 @@ def _check_fit(model, saes: Mapping[str, object]):
             raise ValueError(f"saes[{name!r}] serves layer {bad[0]}, but this model has layers 0..{n - 1}")
 
 def _run(model, saes: Mapping[str, object], batches: Iterable[Tensor], pairs: list[tuple[str, int]], parts: list,
-         splice_all: Mapping[str, Mapping[int, str]] | None, n_tokens: int | None, progress: bool, splice_bos: bool):
-    "Stream the batches: one clean forward each, then every part's per-batch work, then each (SAE, layer) reconstructed once for every part."
+         splice_all: Mapping[str, Mapping[int, str]] | None, n_tokens: int | None, progress: bool, splice_bos: bool) -> SequenceSums:
+    "Stream the batches: one clean forward each, then every part's per-batch work, then each (SAE, layer) reconstructed once for every part; the parts' per-sequence sums."
     if not isinstance(splice_bos, bool): raise ValueError(f"splice_bos must be True or False; got {splice_bos!r}")
     _check_fit(model, saes)
     sites = {(sae_hook(saes[n]), l) for n, l in pairs} | {(sae_hook(saes[s]), l) for a in (splice_all or {}).values() for l, s in a.items()}
-    n_pos, logits = 0, any(p.logits for p in parts)
+    n_pos, logits, rows = 0, any(p.logits for p in parts), {"n": [], "n_pred": [], "ce_clean": []}
     bar = tqdm(total=n_tokens, unit="tok", unit_scale=True, disable=not progress, desc="evaluate")
     for tokens in batches:
         b = clean_forward(model, tokens, sites, splice_bos, logits=logits)
@@ -225,10 +343,16 @@ def _run(model, saes: Mapping[str, object], batches: Iterable[Tensor], pairs: li
         for name, l in pairs:
             rec = _reconstruct(saes[name], l, b.acts[(sae_hook(saes[name]), l)])
             for part in parts: part.on_pair(b, name, l, rec)
+        B, T = b.tokens.shape
+        rows["n"].append(torch.full((B,), T - 1)); rows["n_pred"].append(torch.full((B,), T - 2))
+        rows["ce_clean"].append(b.ce_rows if b.ce_rows is not None else torch.full((B,), math.nan, dtype=torch.float64))
         n_pos += b.n_pos; bar.update(b.n_pos)
         if n_tokens is not None and n_pos >= n_tokens: break
     bar.close()
     if n_pos == 0: raise ValueError("batches is empty: nothing to evaluate")
+    ss = SequenceSums(**_stack(rows))
+    for part in parts: part.into(ss)
+    return ss
 
 @torch.no_grad()
 def reconstruction_metrics(model, # a TransformerLens bridge
@@ -239,9 +363,8 @@ def reconstruction_metrics(model, # a TransformerLens bridge
                            progress: bool = True, # tqdm bar
                           ) -> pd.DataFrame: # one row per (sae, layer): sae, group, n_members, layer, n_tokens, fvu ... dense_frac
     "FVU, SAELens EV, MSE, cosine, norm ratio, L0, dead and dense latents of every SAE at each member layer; the forwards stop after the last needed block."
-    pairs = _pairs(saes, layers); rec = _Reconstruction(saes, pairs, model.cfg.d_model)
-    _run(model, saes, batches, pairs, [rec], None, n_tokens, progress, False)
-    return rec.table()
+    pairs = _pairs(saes, layers)
+    return _run(model, saes, batches, pairs, [_Reconstruction(saes, pairs, model.cfg.d_model)], None, n_tokens, progress, False).recon_table()
 
 @torch.no_grad()
 def splice_metrics(model, # a TransformerLens bridge
@@ -254,9 +377,8 @@ def splice_metrics(model, # a TransformerLens bridge
                    splice_bos: bool = False, # also replace the BOS position (PAPER §7.1's "all positions"); default: BOS kept clean
                   ) -> pd.DataFrame: # one row per (sae, layer): sae, layer, ce_clean, ce_spliced, ce_zero_ablation, delta_ce, delta_ce_pct, ce_score, kl
     "CE, ΔCE, CE score and KL with one (SAE, layer) spliced at a time."
-    pairs = _pairs(saes, layers); sp = _Splice(model, saes, pairs, zero_ablation)
-    _run(model, saes, batches, pairs, [sp], None, n_tokens, progress, splice_bos)
-    return sp.table()
+    pairs = _pairs(saes, layers)
+    return _run(model, saes, batches, pairs, [_Splice(model, saes, pairs, zero_ablation)], None, n_tokens, progress, splice_bos).splice_table()
 
 @torch.no_grad()
 def splice_all_metrics(model, # a TransformerLens bridge
@@ -268,9 +390,25 @@ def splice_all_metrics(model, # a TransformerLens bridge
                        splice_bos: bool = False, # also replace the BOS position
                       ) -> pd.DataFrame: # one row per grouping: `SPLICE_ALL_COLUMNS`
     "CE, ΔCE and KL with every listed layer replaced at once, each SAE reconstructing what reaches it in that forward (errors compound)."
-    _check_splice_all(saes, splice_all); sa = _SpliceAll(model, saes, splice_all)
-    _run(model, saes, batches, [], [sa], splice_all, n_tokens, progress, splice_bos)
-    return sa.table()
+    _check_splice_all(saes, splice_all)
+    return _run(model, saes, batches, [], [_SpliceAll(model, saes, splice_all)], splice_all, n_tokens, progress, splice_bos).splice_all_table()
+
+@torch.no_grad()
+def sequence_sums(model, # a TransformerLens bridge
+                  saes: Mapping[str, object], # name -> SAE; each is evaluated on every member layer, at its own hook
+                  batches: Iterable[Tensor], # held-out token batches [batch, pos], BOS first; each row is one sequence
+                  layers: Sequence[int] | None = None, # evaluate only at these layers (default: all member layers)
+                  n_tokens: int | None = None, # stop after the batch that reaches this many positions
+                  zero_ablation: bool = True, # also run the zero-ablated forward of every (hook, layer) site (for ce_zero_ablation, ce_score)
+                  splice_all: Mapping[str, Mapping[int, str]] | None = None, # grouping name -> {layer: SAE name}: all replaced at once
+                  progress: bool = True, # tqdm bar
+                  splice_bos: bool = False, # also replace the BOS position in every splice (PAPER §7.1's "all positions"); default: BOS kept clean
+                 ) -> SequenceSums: # `.table(ci=...)` is `evaluate`'s table; `compare(..., per_sequence=)` takes it for its CIs
+    "`evaluate`'s one pass, kept as per-sequence sums: every table, with or without bootstrap CIs, is computed from them without running the model again."
+    pairs = _pairs(saes, layers)
+    if splice_all: _check_splice_all(saes, splice_all)
+    parts = [_Reconstruction(saes, pairs, model.cfg.d_model), _Splice(model, saes, pairs, zero_ablation)] + ([_SpliceAll(model, saes, splice_all)] if splice_all else [])
+    return _run(model, saes, batches, pairs, parts, splice_all, n_tokens, progress, splice_bos)
 
 @torch.no_grad()
 def evaluate(model, # a TransformerLens bridge
@@ -282,16 +420,13 @@ def evaluate(model, # a TransformerLens bridge
              splice_all: Mapping[str, Mapping[int, str]] | None = None, # grouping name -> {layer: SAE name}: all replaced at once
              progress: bool = True, # tqdm bar
              splice_bos: bool = False, # also replace the BOS position in every splice (PAPER §7.1's "all positions"); default: BOS kept clean
+             ci: bool = False, # add <metric>_lo, <metric>_hi (`CI_METRICS`): percentile bootstrap CIs over the held-out sequences
+             n_boot: int = 1000, # bootstrap resamples
+             level: float = 0.95, # the CIs' coverage
+             ci_seed: int = 0, # the resampling seed
             ) -> pd.DataFrame: # one row per (sae, layer); with splice_all, `.attrs["splice_all"]` holds `splice_all_metrics`' table
     "Reconstruction and downstream metrics of every SAE at each of its member layers, on held-out tokens, from one pass over them."
-    pairs = _pairs(saes, layers)
-    if splice_all: _check_splice_all(saes, splice_all)
-    rec, sp = _Reconstruction(saes, pairs, model.cfg.d_model), _Splice(model, saes, pairs, zero_ablation)
-    sa = _SpliceAll(model, saes, splice_all) if splice_all else None
-    _run(model, saes, batches, pairs, [rec, sp] + ([sa] if sa else []), splice_all, n_tokens, progress, splice_bos)
-    out = rec.table().merge(sp.table(), on=["sae", "layer"], validate="one_to_one")
-    if sa is not None: out.attrs["splice_all"] = sa.table()
-    return out
+    return sequence_sums(model, saes, batches, layers, n_tokens, zero_ablation, splice_all, progress, splice_bos).table(ci, n_boot, ci_seed, level)
 
 # %% ../nbs/07_evaluation.ipynb #0ed2fc63
 _METRICS = ["fvu", "fvu_saelens", "delta_ce", "delta_ce_pct", "ce_score", "kl"]
@@ -324,12 +459,13 @@ def splice_all_assignments(sweep: pd.DataFrame, # rows of `group_sweep` (one met
                                             for _, s in sweep.sort_values("n_groups").iterrows()}
 
 def splice_all_summary(table: pd.DataFrame, # made by `splice_all_metrics` (or `evaluate(...).attrs["splice_all"]`)
-                      ) -> pd.DataFrame: # grouping, all_delta_ce, all_delta_ce_pct, all_kl
+                      ) -> pd.DataFrame: # grouping, all_delta_ce, all_delta_ce_pct, all_kl (and all_<metric>_lo / _hi where the table has CIs)
     "The all-layers splice of each grouping as columns to merge into `compare`'s table by grouping name."
     if not isinstance(table, pd.DataFrame) or not {"grouping", "delta_ce", "delta_ce_pct", "kl"} <= set(table.columns):
         raise ValueError("table must be made by splice_all_metrics (columns grouping, delta_ce, delta_ce_pct, kl)")
     if table.grouping.duplicated().any(): raise ValueError(f"table has repeated groupings: {sorted(table.grouping[table.grouping.duplicated()])}")
-    return table[["grouping", "delta_ce", "delta_ce_pct", "kl"]].rename(columns=lambda c: c if c == "grouping" else f"all_{c}").reset_index(drop=True)
+    cols = ["grouping", "delta_ce", "delta_ce_pct", "kl"] + [c for c in table.columns if c.endswith(("_lo", "_hi"))]  # with their CIs, if any
+    return table[cols].rename(columns=lambda c: c if c == "grouping" else f"all_{c}").reset_index(drop=True)
 
 def _suite_layers(sweep: pd.DataFrame, grouped: list[int], layers: Sequence[int] | None) -> list[int]:
     "The layers of the per-layer suite: `layers`, or the grouped layers followed by as many more as the sweep's cost ratio counts."
@@ -341,13 +477,46 @@ def _suite_layers(sweep: pd.DataFrame, grouped: list[int], layers: Sequence[int]
         raise ValueError(f"layers must be the run's {n} layers (the sweep counts {n} per-layer SAEs), including the grouped layers {grouped}; got {list(layers)}")
     return suite
 
+_DELTAS = ["fvu", "delta_ce_pct", "kl"]  # the metrics whose difference from the baseline `compare` reports
+
 def _quality(a: pd.DataFrame, base: pd.DataFrame) -> dict:
     "Mean and max over the grouped layers of each metric, and the mean's difference from the per-layer baseline."
     row = {}
     for k in _METRICS:
         row[f"{k}_mean"], row[f"{k}_max"] = a[k].mean(), a[k].max()
-        if k in ("fvu", "delta_ce_pct", "kl"): row[f"d_{k}_mean"] = a[k].mean() - base[k].mean()
+        if k in _DELTAS: row[f"d_{k}_mean"] = a[k].mean() - base[k].mean()
     return row
+
+def _compare_ci(table: pd.DataFrame, # `compare`'s table, before its CI columns
+                sums: SequenceSums, # the evaluation's per-sequence sums
+                groupings: Mapping[str, Sequence[Sequence[int]]], # grouping name -> groups; "baseline": the grouped layers as singletons
+                counts: np.ndarray, # `resample_counts` shared by every suite: paired differences
+                level: float) -> pd.DataFrame:
+    "CIs of each grouping's mean over the grouped layers, of its paired difference from the baseline, and of its all-layers splice's difference."
+    cache = {}
+    def mean_samples(groups, m):  # [n_boot]: the metric's mean over the grouped layers under `groups`, on each resample
+        for g in groups:
+            for l in g:
+                if (group_name(g), l) not in cache:
+                    r = resampled_sums(sums.pair(group_name(g), l), counts); cache[(group_name(g), l)] = {k: METRIC_STATS[k](r) for k in _METRICS}
+        return np.mean([cache[(group_name(g), l)][m] for g in groups for l in g], 0)
+    fvu = {name: float(np.mean([METRIC_STATS["fvu"]({k: v.sum(0) for k, v in sums.pair(group_name(g), l).items()}) for g in gs for l in g])) for name, gs in groupings.items()}
+    if not np.allclose(table.set_index("grouping").fvu_mean.loc[list(fvu)].to_numpy(), list(fvu.values()), rtol=1e-9, atol=0):
+        raise ValueError("per_sequence does not hold the sums of the evaluation that metrics came from (their FVU means differ)")
+    base, all_base, rows = {m: mean_samples(groupings["baseline"], m) for m in _METRICS}, "baseline" in sums.groupings, []
+    for name in table.grouping:
+        row = {}
+        for m in _METRICS:
+            a = mean_samples(groupings[name], m); row[f"{m}_mean_lo"], row[f"{m}_mean_hi"] = _interval(a, level)
+            if m in _DELTAS: row[f"d_{m}_mean_lo"], row[f"d_{m}_mean_hi"] = _interval(a - base[m], level)
+        if all_base and name in sums.groupings:  # the all-layers splice of this grouping against the per-layer SAEs', same sequences
+            ra, rb = resampled_sums(sums.grouping(name), counts), resampled_sums(sums.grouping("baseline"), counts)
+            for m in ("delta_ce_pct", "kl"):
+                tot = lambda g: float(METRIC_STATS[m]({k: v.sum(0) for k, v in sums.grouping(g).items()}))
+                row[f"d_all_{m}"] = tot(name) - tot("baseline")
+                row[f"d_all_{m}_lo"], row[f"d_all_{m}_hi"] = _interval(METRIC_STATS[m](ra) - METRIC_STATS[m](rb), level)
+        rows.append(row)
+    return pd.concat([table, pd.DataFrame(rows, index=table.index)], axis=1)
 
 def compare(metrics: pd.DataFrame, # rows of `evaluate` (all SAEs of the groupings, and every per-layer baseline)
             sweep: pd.DataFrame, # rows of `group_sweep` (one method) for the G to compare
@@ -355,6 +524,10 @@ def compare(metrics: pd.DataFrame, # rows of `evaluate` (all SAEs of the groupin
             flops: tuple[float, float] | None = None, # (A, T): model forward and SAE training FLOPs per token, for the FLOP ratio
             layers: Sequence[int] | None = None, # the run's layers (grouped and not); default: the grouped layers and the ones after them
             splice_all: pd.DataFrame | None = None, # `splice_all_metrics`' table with groupings named by `splice_all_assignments`: adds all_delta_ce, all_delta_ce_pct, all_kl
+            per_sequence: SequenceSums | None = None, # `sequence_sums` of the evaluation `metrics` came from: adds bootstrap CIs of every mean and paired difference
+            n_boot: int = 1000, # bootstrap resamples (with per_sequence)
+            level: float = 0.95, # the CIs' coverage
+            ci_seed: int = 0, # the resampling seed
            ) -> pd.DataFrame: # one row per G plus the baseline
     "Per grouping: mean / max over grouped layers of FVU, ΔCE, KL, their deltas against the per-layer baseline, and cost ratios."
     grouped = sorted({l for g in sweep.groups.iloc[0] for l in g})
@@ -376,7 +549,11 @@ def compare(metrics: pd.DataFrame, # rows of `evaluate` (all SAEs of the groupin
                | ({"wallclock_ratio": 1.0} if timings is not None else {}) | ({"flops_ratio": 1.0} if flops is not None else {})
                | {"grouping": _grouping_name(None)})
     table = pd.DataFrame(out).assign(baseline=lambda d: d.groups == "per-layer baseline")
-    return table if splice_all is None else table.merge(splice_all_summary(splice_all), on="grouping", how="left", validate="many_to_one")
+    if splice_all is not None: table = table.merge(splice_all_summary(splice_all), on="grouping", how="left", validate="many_to_one")
+    if per_sequence is None: return table
+    if not isinstance(per_sequence, SequenceSums): raise ValueError(f"per_sequence must be a SequenceSums (made by `sequence_sums`); got {type(per_sequence).__name__}")
+    groupings = {_grouping_name(s.n_groups): s.groups for _, s in sweep.iterrows()} | {_grouping_name(None): [[l] for l in grouped]}
+    return _compare_ci(table, per_sequence, groupings, resample_counts(per_sequence.n_seq, n_boot, ci_seed), level)
 
 # %% ../nbs/07_evaluation.ipynb #7938a2ab
 def model_flops_per_token(model, # a TransformerLens bridge
