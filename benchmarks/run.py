@@ -9,10 +9,11 @@ Sections:
 1. one SAE training step (forward, backward, Adam): this package vs a plain dense PyTorch TopK step vs SAELens' TopK step;
 2. sparse (embedding_bag) vs dense decode, forward + backward, at n_latents = 16 x d_model, k = 32 and 128;
 3. the step against its floor, the dense encoder forward matmul alone;
-4. wall-clock of training the per-layer suite (every layer) vs the Ĝ group suite (Ĝ groups + the last layer) on the same tokens.
+4. wall-clock of training the per-layer suite (every layer) vs the Ĝ group suite (Ĝ groups + the last layer) on the same tokens;
+5. all-layer capture with the early stop (no final norm, no unembedding) vs the full forward.
 """
 from __future__ import annotations
-import argparse, json, math, os, statistics, sys, time
+import argparse, json, os, statistics, sys, time
 from pathlib import Path
 import torch
 import torch.nn.functional as F
