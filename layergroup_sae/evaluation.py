@@ -4,8 +4,9 @@
 
 # %% ../nbs/07_evaluation.ipynb #4e36618c
 from __future__ import annotations
-import copy, math
+import copy, json, math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 import pandas as pd
@@ -238,6 +239,39 @@ class SequenceSums:
         out = _ci_last(self.recon_table(**kw).merge(self.splice_table(**kw), on=["sae", "layer"], validate="one_to_one"))
         if self.assignments: out.attrs["splice_all"] = self.splice_all_table(**kw)
         return out
+
+    _ARRAYS, _TABLES = ("n", "n_pred", "ce_clean"), ("sites", "recon", "fires", "splice", "zero", "groupings")  # the array fields; the dicts of arrays
+
+    def save(self, path: str | Path):
+        "Every sum in one `.npz` of plain numpy arrays; the dict keys and the other fields go in a JSON index stored as bytes, so `load` never unpickles."
+        arrays, entries = {}, []
+        def put(a, where):
+            arrays[f"a{len(arrays)}"] = np.asarray(a); entries.append([f"a{len(entries)}", *where])
+        for f in self._ARRAYS: put(getattr(self, f), [f, None, None])
+        for f in self._TABLES:
+            for k, v in getattr(self, f).items():
+                key = list(k) if isinstance(k, tuple) else k
+                for sub, a in (v.items() if isinstance(v, Mapping) else [(None, v)]): put(a, [f, key, sub])
+        index = {"format": "SequenceSums/1", "entries": entries, "site_of": [[list(k), list(v)] for k, v in self.site_of.items()],
+                 "n_members": self.n_members, "assignments": {g: [[l, s] for l, s in a.items()] for g, a in self.assignments.items()}}
+        arrays["index"] = np.frombuffer(json.dumps(index, default=int).encode(), dtype=np.uint8)
+        with open(path, "wb") as fh: np.savez(fh, **arrays)
+
+    @classmethod
+    def load(cls, path: str | Path) -> SequenceSums:
+        "The sums `save` wrote (numpy's `allow_pickle=False`: an object array in the file is refused, not run)."
+        with np.load(path, allow_pickle=False) as z:
+            if "index" not in z.files: raise ValueError(f"{path} is not a file written by SequenceSums.save (no index)")
+            index = json.loads(bytes(z["index"]).decode())
+            if index.get("format") != "SequenceSums/1": raise ValueError(f"{path} is not a file written by SequenceSums.save (format {index.get('format')!r})")
+            kw = {f: {} for f in cls._TABLES}
+            for name, f, key, sub in index["entries"]:
+                if key is None: kw[f] = z[name]; continue
+                k = tuple(key) if isinstance(key, list) else key
+                if sub is None: kw[f][k] = z[name]
+                else: kw[f].setdefault(k, {})[sub] = z[name]
+        return cls(**kw, site_of={tuple(k): tuple(v) for k, v in index["site_of"]}, n_members=index["n_members"],
+                   assignments={g: {int(l): s for l, s in a} for g, a in index["assignments"].items()})
 
 SPLICE_ALL_COLUMNS = ["grouping", "n_layers", "n_saes", "saes", "n_tokens", "ce_clean", "ce_spliced", "delta_ce", "delta_ce_pct", "kl"]
 

@@ -17,10 +17,10 @@ from .data import token_batches
 from .files import atomic_csv, atomic_json, atomic_text, atomic_write
 from .activations import ActivationCache, ActivationSpec, build_cache
 from .distances import CENTERS, METRICS, LayerDistances, layer_distances
-from .grouping import METHODS, OBJECTIVES, choose_n_groups, group_name, group_sweep
+from .grouping import METHODS, OBJECTIVES, choose_n_groups, group_name, group_sweep, layer_name
 from .training import TrainConfig, TrainedSAEs, suite_groups, train_saes
-from .evaluation import (SPLICE_ALL_COLUMNS, assemble, compare, evaluate, model_flops_per_token, sae_train_flops_per_token,
-                                       splice_all_assignments)
+from .evaluation import (SPLICE_ALL_COLUMNS, SequenceSums, assemble, compare, model_flops_per_token, sae_train_flops_per_token,
+                                       sequence_sums, splice_all_assignments)
 from .plots import experiment_figures  # built in plots; still importable from here for one release
 from .cli import (ConfigError, DataConfig, add_section, check_choice, check_ints, command_parser, field_docs, flag_types, flatten,
                                 parsed_dict, run_command)
@@ -28,7 +28,8 @@ from .cli import (ConfigError, DataConfig, add_section, check_choice, check_ints
 # %% auto #0
 __all__ = ['DEMO', 'PYTHIA_160M', 'SUMMARY_COLUMNS', 'GroupingConfig', 'EvalConfig', 'ExperimentConfig', 'config_parser',
            'parse_config', 'check_experiment', 'splice_map', 'run_experiment', 'seed_spread', 'markdown_table',
-           'summary_table', 'report', 'load_experiment', 'distance_summary', 'main']
+           'summary_table', 'per_layer_rows', 'ci_section', 'cost_section', 'report', 'load_experiment',
+           'distance_summary', 'main']
 
 # %% ../nbs/09_experiment.ipynb #498f24d8
 @dataclass
@@ -323,34 +324,64 @@ def _stage_train(cfg: ExperimentConfig, model, spec: ActivationSpec, groups: lis
     if cache is not None: return train_saes(None, cache, groups, _train_config(cfg, seed), **kw)
     return train_saes(model, _token_batches(cfg, model, "train", seed=1), groups, _train_config(cfg, seed), **kw)
 
+_CI = dict(n_boot=1000, level=0.95)  # bootstrap resamples of the held-out sequences, and the CIs' coverage
+
 def _stage_evaluate(cfg: ExperimentConfig, model, saes: TrainedSAEs, assign: dict, seed: int, first: pd.DataFrame | None,
-                    out: Path, progress: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    "One seed's per-(SAE, layer) rows and its all-layers splice table (read back when written); later seeds reuse the first seed's zero-ablation CE."
-    mp, sp = out/f"metrics_seed{seed}.csv", out/f"splice_all_seed{seed}.csv"
-    if mp.exists() and sp.exists(): return pd.read_csv(mp).assign(seed=seed), pd.read_csv(sp).assign(seed=seed)
+                    first_sums: SequenceSums | None, out: Path, progress: bool) -> tuple[pd.DataFrame, pd.DataFrame, SequenceSums | None]:
+    "One seed's per-(SAE, layer) rows with their CIs, its all-layers splice table and its per-sequence sums (read back when written; None in folders of earlier versions); later seeds reuse the first seed's zero-ablation CE."
+    mp, sp, pp = out/f"metrics_seed{seed}.csv", out/f"splice_all_seed{seed}.csv", out/f"sums_seed{seed}.npz"
+    if mp.exists() and sp.exists():
+        return pd.read_csv(mp).assign(seed=seed), pd.read_csv(sp).assign(seed=seed), SequenceSums.load(pp) if pp.exists() else None
     e = cfg.eval
     _log(f"seed {seed}: evaluating {sum(len(s.cfg.layers) for s in saes.values())} (SAE, layer) pairs and {len(assign)} all-layers splices "
          f"on {e.eval_tokens} held-out positions")
     rows = max(1, min(cfg.data.batch_size, math.ceil(e.eval_tokens / (cfg.data.ctx_len - 1))))  # no batch larger than the budget
-    ev = evaluate(model, dict(saes), _token_batches(cfg, model, "heldout", rows), n_tokens=e.eval_tokens, zero_ablation=e.zero_ablation and first is None,
-                  splice_all=assign, progress=progress, splice_bos=e.splice_bos)  # every SAE spliced at its own hook (its cfg.hook)
+    sums = sequence_sums(model, dict(saes), _token_batches(cfg, model, "heldout", rows), n_tokens=e.eval_tokens, zero_ablation=e.zero_ablation and first is None,
+                         splice_all=assign, progress=progress, splice_bos=e.splice_bos)  # every SAE spliced at its own hook (its cfg.hook)
+    reuse = first is not None and e.zero_ablation  # the zero-ablation CE depends on the tokens and the hook site only: reuse the first seed's
+    if reuse and first_sums is not None and first_sums.n_seq == sums.n_seq: sums.zero = dict(first_sums.zero)  # the same sequences: ce_score gets its CI
+    ev = sums.table(ci=True, **_CI)
     sa = ev.attrs.pop("splice_all")  # a table of its own: a DataFrame left in attrs breaks pandas' concat and merge
-    if first is not None and e.zero_ablation:  # the zero-ablation CE depends on the tokens and the hook site only: reuse the first seed's
+    if reuse and not sums.zero:  # the first seed's sums are not on disk (evaluated by an earlier version): its table's values, without CIs
         z = first.groupby("layer").ce_zero_ablation.first()
         ev["ce_zero_ablation"] = ev.layer.map(z)
         ev["ce_score"] = (ev.ce_zero_ablation - ev.ce_spliced) / (ev.ce_zero_ablation - ev.ce_clean)
-    atomic_csv(sa, sp); atomic_csv(ev, mp)  # the metrics file last: the seed counts as evaluated once both exist
-    return ev.assign(seed=seed), sa.assign(seed=seed)
+    atomic_write(pp, sums.save); atomic_csv(sa, sp); atomic_csv(ev, mp)  # the metrics file last: the seed counts as evaluated once all three exist
+    return ev.assign(seed=seed), sa.assign(seed=seed), sums
+
+def _forward_flops(model, ctx_len: int, last: int) -> tuple[float, float]:
+    "(A, A_full) per token: the paper's A, the forward through block `last` without the unembedding, and the real full forward (every block and the unembedding)."
+    full, L = model_flops_per_token(model, ctx_len), model.cfg.n_layers
+    if last + 1 < L: return model_flops_per_token(model, ctx_len, stop_at_layer=last + 1), full
+    # block `last` is the model's last: the bridge unembeds at stop_at_layer = L, so A = the first L - 1 blocks plus one more (the blocks have one shape)
+    a = model_flops_per_token(model, ctx_len, stop_at_layer=L - 1)
+    return a + a - (model_flops_per_token(model, ctx_len, stop_at_layer=L - 2) if L > 2 else 0.0), full  # L = 2: the embedding lookup counts 0 FLOPs
+
+def _cost_columns(table: pd.DataFrame, sweep: pd.DataFrame, A: float, T: float, timings: Mapping[str, float], layers: Sequence[int]) -> pd.DataFrame:
+    "`compare`'s table (its flops_ratio with the full forward) with the paper's FLOP ratio before it, and the SAE training's own FLOP and wall-clock ratios after it."
+    L, rows = len(layers), sweep.set_index("n_groups")
+    grouped = sorted({l for g in sweep.groups.iloc[0] for l in g})
+    own = [layer_name(l) for l in layers if l not in grouped]  # the ungrouped layers keep their own SAE in every suite
+    saes = lambda r: [layer_name(l) for l in layers] if r.baseline else [group_name(g) for g in rows.groups[r.n_groups]] + own
+    base = sum(timings[layer_name(l)] for l in layers)
+    t = table.copy()
+    t.insert(t.columns.get_loc("flops_ratio"), "flops_ratio_paper", (A + t.n_saes * T) / (A + L * T))
+    i = t.columns.get_loc("flops_ratio") + 1
+    t.insert(i, "sae_flops_ratio", t.n_saes / L)  # every SAE trains on the same positions at the same T
+    t.insert(i + 1, "sae_wallclock_ratio", [sum(timings[n] for n in saes(r)) / base for r in t.itertuples()])
+    return t
 
 def _stage_compare(cfg: ExperimentConfig, model, spec: ActivationSpec, sweep: pd.DataFrame, saes: TrainedSAEs, metrics: pd.DataFrame,
-                   splice_all: pd.DataFrame, cache_seconds: float) -> tuple[pd.DataFrame, tuple[float, float]]:
-    "The comparison table of the first seed's suites, with the all-layers splice columns, and the FLOPs (A, T) it used."
+                   splice_all: pd.DataFrame, sums: SequenceSums | None, cache_seconds: float) -> tuple[pd.DataFrame, dict]:
+    "The comparison table of the first seed's suites, with the all-layers splice columns, the CIs (with `sums`) and every cost ratio; and the FLOPs it used."
     s0 = cfg.seeds[0]
-    flops = (model_flops_per_token(model, cfg.data.ctx_len), sae_train_flops_per_token(model.cfg.d_model, saes[next(iter(saes))].cfg.n_latents, cfg.train.k))
+    A, A_full = _forward_flops(model, cfg.data.ctx_len, max(spec.layers))
+    T = sae_train_flops_per_token(model.cfg.d_model, saes[next(iter(saes))].cfg.n_latents, cfg.train.k)
     timings = {**saes.timings}; timings["forward"] += cache_seconds  # the forward passes, from the model or into the cache
-    table = compare(metrics[metrics.seed == s0], sweep[sweep.trained], timings=timings, flops=flops, layers=spec.layers,
-                    splice_all=splice_all[splice_all.seed == s0])
-    return table, flops
+    table = compare(metrics[metrics.seed == s0], sweep[sweep.trained], timings=timings, flops=(A_full, T), layers=spec.layers,
+                    splice_all=splice_all[splice_all.seed == s0], per_sequence=sums, n_boot=_CI["n_boot"], level=_CI["level"])
+    flops = {"A": A, "A_full": A_full, "T": T, "last_layer": max(spec.layers), "n_seq": sums.n_seq if sums is not None else None}
+    return _cost_columns(table, sweep[sweep.trained], A, T, timings, spec.layers), flops
 
 # %% ../nbs/09_experiment.ipynb #8f71f654
 def run_experiment(cfg: ExperimentConfig, # what to run
@@ -367,23 +398,23 @@ def run_experiment(cfg: ExperimentConfig, # what to run
     rows = sweep.set_index("n_groups")
     _log(f"G-hat = {G_hat} at AMAD < {cfg.grouping.threshold}: {' '.join(rows.names[G_hat])}; training G = {Gs}")
     cache, cache_seconds = _stage_cache(cfg, model, spec, out)
-    saes, evals, alls = {}, [], []
+    saes, evals, alls, sums = {}, [], [], []
     for i, seed in enumerate(cfg.seeds):
         Gs_i = Gs if i == 0 else [G_hat]  # the first seed: every G asked for; the others: Ĝ (and the baselines)
         groups = _train_groups(sweep, Gs_i, spec.layers)
         _log(f"seed {seed}: training {len(groups)} SAEs at {spec.hook}")
         saes[seed] = _stage_train(cfg, model, spec, groups, seed, cache, out, progress)
         assign = splice_all_assignments(sweep[sweep.n_groups.isin(Gs_i)], layers=spec.layers)  # every layer replaced: the per-layer SAEs, then each G
-        ev, sa = _stage_evaluate(cfg, model, saes[seed], assign, seed, evals[0] if evals else None, out, progress)
-        evals.append(ev); alls.append(sa)
+        ev, sa, ss = _stage_evaluate(cfg, model, saes[seed], assign, seed, evals[0] if evals else None, sums[0] if sums else None, out, progress)
+        evals.append(ev); alls.append(sa); sums.append(ss)
     metrics, splice_all = pd.concat(evals, ignore_index=True), pd.concat(alls, ignore_index=True)
-    table, flops = _stage_compare(cfg, model, spec, sweep, saes[cfg.seeds[0]], metrics, splice_all, cache_seconds)
+    table, flops = _stage_compare(cfg, model, spec, sweep, saes[cfg.seeds[0]], metrics, splice_all, sums[0], cache_seconds)
     spread = seed_spread(metrics, sweep, G_hat) if len(cfg.seeds) > 1 else None
-    figs = experiment_figures(table, cfg.grouping.threshold, spread)
+    figs = experiment_figures(table, cfg.grouping.threshold, spread, per_layer_rows(metrics[metrics.seed == cfg.seeds[0]], sweep, G_hat), G_hat)
     _write_results(out, table, spread, figs, report(cfg, dist, sweep, G_hat, table, spread, flops, time.perf_counter() - t0))
     _log(f"done in {time.perf_counter() - t0:.0f} s: {out}/report.md")
     return {"distances": dist, "sweep": sweep, "G_hat": G_hat, "metrics": metrics, "splice_all": splice_all, "comparison": table, "seeds": spread,
-            "figures": figs}
+            "sums": {s: x for s, x in zip(cfg.seeds, sums) if x is not None}, "figures": figs}
 
 def _write_results(out: Path, table: pd.DataFrame, spread: pd.DataFrame | None, figs: Mapping[str, go.Figure], text: str):
     "comparison.csv, seeds.csv (several seeds), figures/*.html and report.md."
@@ -423,7 +454,7 @@ def markdown_table(df: pd.DataFrame, # any table
 
 SUMMARY_COLUMNS = {"n_groups": "G", "groups": "groups", "amad": "AMAD", "fvu_mean": "FVU", "fvu_saelens_mean": "FVU (SAELens)",
                    "delta_ce_pct_mean": "ΔCE %", "kl_mean": "KL", "all_delta_ce_pct": "ΔCE % all spliced",
-                   "flops_ratio": "cost (FLOPs)", "wallclock_ratio": "cost (wall-clock)"}
+                   "flops_ratio_paper": "cost, FLOPs (paper's C(G))", "flops_ratio": "cost, FLOPs (full forward)", "wallclock_ratio": "cost (wall-clock)"}
 
 def summary_table(table: pd.DataFrame, # made by `compare` (with the splice-all columns)
                   G_hat: int, # the chosen G, marked in the `groups` column
@@ -436,25 +467,81 @@ def summary_table(table: pd.DataFrame, # made by `compare` (with the splice-all 
     t["n_groups"] = [("base" if bl else str(n)) for n, bl in zip(t.n_groups, t.baseline)]
     return t[[c for c in SUMMARY_COLUMNS if c in t]].rename(columns=SUMMARY_COLUMNS).reset_index(drop=True)
 
+def per_layer_rows(metrics: pd.DataFrame, # evaluate rows of one seed (with their `_lo` / `_hi` CI columns when evaluated with them)
+                   sweep: pd.DataFrame, # the sweep, with its `trained` column
+                   G_hat: int, # the chosen G
+                  ) -> pd.DataFrame: # suite, sae, layer, fvu, delta_ce_pct (and their CI columns)
+    "The paper's per-layer figure's rows: each grouped layer under the per-layer baseline, Ĝ and G = 1 (when trained), from the SAE serving it."
+    rows, grouped = sweep.set_index("n_groups"), sorted({l for g in sweep.groups.iloc[0] for l in g})
+    suites = [("baseline", [[l] for l in grouped])] + [(f"G={G}", rows.groups[G]) for G in dict.fromkeys([G_hat, 1]) if G in rows.index and rows.trained[G]]
+    cols = ["sae", "layer", "fvu", "delta_ce_pct"] + [f"{m}_{e}" for m in ("fvu", "delta_ce_pct") for e in ("lo", "hi") if f"{m}_{e}" in metrics]
+    return pd.concat([assemble(metrics, gs)[cols].assign(suite=s) for s, gs in suites], ignore_index=True)
+
+_DIFFS = {"d_fvu_mean": ("FVU", "{:+.4f}"), "d_delta_ce_pct_mean": ("ΔCE % (one layer spliced)", "{:+.2f}"),
+          "d_all_delta_ce_pct": ("ΔCE % (all layers spliced)", "{:+.2f}"), "d_kl_mean": ("KL", "{:+.4f}")}  # the paired differences the report states
+
+def _verdict(lo: float, hi: float) -> str:
+    "Whether an interval excludes 0, in words."
+    return "excludes 0 (higher than the baseline)" if lo > 0 else "excludes 0 (lower than the baseline)" if hi < 0 else "includes 0 (no difference resolved)"
+
+def ci_section(table: pd.DataFrame, # made by `compare(..., per_sequence=)`
+               G_hat: int, # the chosen G
+               n_seq: int, # held-out sequences resampled
+               n_boot: int, level: float) -> list[str]: # markdown lines
+    "Every G − baseline difference with its paired bootstrap CI, and in words which exclude 0 (computed from the numbers)."
+    ds = [d for d in _DIFFS if f"{d}_lo" in table]
+    g = table[~table.baseline].sort_values("n_groups")
+    cells = lambda r, d: f"{_DIFFS[d][1].format(r[d])} [{_DIFFS[d][1].format(r[d + '_lo'])}, {_DIFFS[d][1].format(r[d + '_hi'])}]"
+    t = pd.DataFrame([{"G": f"{r.n_groups}{' (Ĝ)' if r.n_groups == G_hat else ''}"} | {_DIFFS[d][0]: cells(r, d) for d in ds} for _, r in g.iterrows()])
+    pct = f"{level:.0%}"
+    s = [f"## G − baseline, with {pct} confidence intervals", "",
+         f"Each cell: the suite's mean over the grouped layers minus the per-layer SAEs', on the same tokens, and its {pct} percentile bootstrap CI. "
+         f"The resampling unit is the held-out sequence ({n_seq} sequences, {n_boot} resamples, the first seed's SAEs): each resample draws the "
+         "sequences with replacement and recomputes every suite on that draw, so the differences are paired.", "", markdown_table(t), ""]
+    for _, r in g.iterrows():
+        words = [f"{_DIFFS[d][0]} {cells(r, d)}: the CI {_verdict(r[d + '_lo'], r[d + '_hi'])}" for d in ds]
+        s.append(f"- {'Ĝ' if r.n_groups == G_hat else 'G'} = {r.n_groups} − baseline: " + "; ".join(words) + ".")
+    excl = [f"G = {r.n_groups} {_DIFFS[d][0]}" for _, r in g.iterrows() for d in ds if r[d + "_lo"] > 0 or r[d + "_hi"] < 0]
+    s += ["", f"{len(excl)} of {len(g) * len(ds)} differences have a CI that excludes 0" + (f": {', '.join(excl)}." if excl else ".")]
+    return s
+
+def cost_section(table: pd.DataFrame, # made by `compare`, with `_cost_columns`' ratios
+                 flops: Mapping, # A, A_full, T (FLOPs per token) and last_layer
+                 n_layers: int) -> list[str]: # markdown lines
+    "Every cost ratio of each suite: FLOPs of the SAE training alone and of the whole suite (the paper's A and the full forward), and measured wall-clock."
+    cols = {"n_groups": "G", "n_saes": "SAEs", "sae_flops_ratio": "training alone, FLOPs", "sae_wallclock_ratio": "training alone, wall-clock",
+            "flops_ratio_paper": "suite, FLOPs with the paper's A", "flops_ratio": "suite, FLOPs with the full forward", "wallclock_ratio": "suite, wall-clock"}
+    t = table.assign(n_groups=["base" if b else str(n) for n, b in zip(table.n_groups, table.baseline)])
+    return ["## Cost", "",
+            f"Each suite's cost over the per-layer suite's ({n_layers} SAEs). Per token: A = {flops['A'] / 1e6:.1f} MFLOPs, the forward through the last "
+            f"captured block (layer {flops['last_layer']}) without the unembedding, which is the paper's A; the full forward (every block and the unembedding) "
+            f"{flops['A_full'] / 1e6:.1f} MFLOPs; T = {flops['T'] / 1e6:.2f} MFLOPs per SAE training step. The training alone costs n_SAE·T against L·T; "
+            "the whole suite (A + n_SAE·T) / (A + L·T). **The paper's C(G) is the suite's FLOP ratio with the paper's A** (its formula, (A + G·T) / (A + (L − 1)·T), "
+            "leaves the last layer's SAE out of both; here it is counted in both). Wall-clock: the measured seconds of the model forwards "
+            "(into the activation cache) and of each SAE's steps.", "", markdown_table(t[[c for c in cols if c in t]].rename(columns=cols))]
+
 def report(cfg: ExperimentConfig, dist: LayerDistances, sweep: pd.DataFrame, G_hat: int, table: pd.DataFrame,
-           spread: pd.DataFrame | None, flops: tuple[float, float], seconds: float) -> str:
-    "The experiment's `report.md`."
+           spread: pd.DataFrame | None, flops: Mapping, seconds: float) -> str:
+    "The experiment's `report.md`; `flops`: A, A_full, T, last_layer and n_seq (the held-out sequences of the CIs; None: no CIs)."
     t, g, tc = summary_table(table, G_hat, bold=True), cfg.grouping, cfg.train
     s = [f"# Group-SAE experiment: {dist.model_name}", "",
          f"{len(dist.layers)} layers at {dist.hook} (BOS {'excluded' if dist.exclude_bos else 'included'}); distances on {dist.n_tokens:,} tokens ({dist.metric}, centring {dist.center}, half-budget change {dist.convergence:.4f}); "
          f"groupings by {g.method}; Ĝ = {G_hat} at AMAD < {g.threshold}. SAEs: {tc.n_latents or tc.expansion_factor} latents"
          f"{'' if tc.n_latents else ' × d_model'}, k = {tc.k}, {tc.n_tokens:,} training positions each; evaluation on {cfg.eval.eval_tokens:,} held-out positions. "
-         f"A = {flops[0] / 1e6:.0f} MFLOPs/token, T = {flops[1] / 1e6:.2f} MFLOPs/token. Total time {seconds / 60:.1f} min.", "",
+         f"Total time {seconds / 60:.1f} min.", "",
          "Means over the grouped layers (every layer but the last). FVU: pooled; FVU (SAELens): 1 - the per-token explained variance the paper reports; "
-         "ΔCE %: CE increase with that layer spliced; ΔCE % all spliced: every layer replaced at once; cost: the suite's (G + 1 SAEs) cost over the per-layer suite's.", "",
-         markdown_table(t)]
+         "ΔCE %: CE increase with that layer spliced; ΔCE % all spliced: every layer replaced at once; cost: the suite's (G + 1 SAEs) cost over the per-layer suite's "
+         "(see Cost below).", "", markdown_table(t), ""]
+    if flops.get("n_seq"): s += ci_section(table, G_hat, flops["n_seq"], _CI["n_boot"], _CI["level"]) + [""]
+    else: s += ["No per-sequence sums were kept for this run (a folder of an earlier version): no confidence intervals.", ""]
+    s += cost_section(table, flops, len(dist.layers))
     if spread is not None:
         s += ["", f"Seeds {cfg.seeds}: baseline and Ĝ per seed, and the spread (max - min):", "", markdown_table(spread)]
     return "\n".join(s) + "\n"
 
 # %% ../nbs/09_experiment.ipynb #95acb8ae
 def load_experiment(out: str | Path, # an experiment's output folder
-                   ) -> dict: # config, distances, sweep, G_hat, metrics, splice_all, comparison, seeds (None with one seed)
+                   ) -> dict: # config, distances, sweep, G_hat, metrics, splice_all, comparison, seeds (None with one seed), sums (seed -> SequenceSums, where kept)
     "The result tables of a finished experiment, read back from its folder (no model, no recomputation)."
     out = Path(out)
     missing = [f for f in ("config.json", "distances.json", "sweep.csv", "comparison.csv") if not (out/f).exists()]
@@ -474,7 +561,8 @@ def load_experiment(out: str | Path, # an experiment's output folder
         if sa is not None: alls.append(sa.assign(seed=s))
     return {"config": cfg, "distances": dist, "sweep": sweep, "G_hat": int(sweep[sweep.chosen].n_groups.iloc[0]),
             "metrics": pd.concat(metrics, ignore_index=True), "splice_all": pd.concat(alls, ignore_index=True) if alls else None,
-            "comparison": pd.read_csv(out/"comparison.csv"), "seeds": pd.read_csv(out/"seeds.csv") if (out/"seeds.csv").exists() else None}
+            "comparison": pd.read_csv(out/"comparison.csv"), "seeds": pd.read_csv(out/"seeds.csv") if (out/"seeds.csv").exists() else None,
+            "sums": {s: SequenceSums.load(out/f"sums_seed{s}.npz") for s in cfg.seeds if (out/f"sums_seed{s}.npz").exists()}}
 
 def _split_old_rows(m: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     "Folders of earlier versions mixed the all-layers splices into the metrics (rows at layer -1, sae 'all:<grouping>'): split them out as the splice-all table."

@@ -16,7 +16,7 @@ from .features import FeatureStats, activation_histogram, firing_density, layer_
 
 # %% auto #0
 __all__ = ['DASHBOARD_METRICS', 'group_shapes', 'plot_distances', 'plot_amad_curve', 'dashboard_frames', 'dashboard_figure',
-           'plot_latent', 'seed_ranges', 'experiment_figures']
+           'plot_latent', 'seed_ranges', 'intervals', 'experiment_figures']
 
 # %% ../nbs/13_plots.ipynb #14fb6f75
 def group_shapes(groups: Sequence[Sequence[int]], # contiguous groups of layer indices, e.g. [[0, 1], [2, 3, 4]]
@@ -151,8 +151,9 @@ def plot_latent(stats: FeatureStats, # made by `features.feature_stats`
 _QUALITY = {"fvu_mean": ("FVU", "FVU (mean over grouped layers)"),
             "delta_ce_pct_mean": ("ΔCE %, one layer spliced", "CE increase, % (one layer spliced, mean)"),
             "all_delta_ce_pct": ("ΔCE %, every layer spliced", "CE increase, % (all layers spliced at once)")}
-_COSTS = {"flops_ratio": "cost in FLOPs, C(G) / C(per-layer)", "wallclock_ratio": "measured wall-clock, C(G) / C(per-layer)"}
-_GROUPS, _BASE = "#1f77b4", "#555555"
+_COSTS = {"flops_ratio_paper": "FLOPs, the paper's C(G) (forward to the last captured block)", "flops_ratio": "FLOPs, with the full forward",
+          "wallclock_ratio": "measured wall-clock"}
+_GROUPS, _BASE, _HAT = "#1f77b4", "#555555", "#d62728"
 
 def _suites(table: pd.DataFrame) -> list[str]:
     "Each row's suite name as `seed_spread` writes it: 'baseline' or 'G=<n>'."
@@ -167,97 +168,174 @@ def seed_ranges(seeds: pd.DataFrame | None, # per-seed rows: seed, suite and met
     g = s.groupby("suite")[column].agg(["min", "max", "count"])
     return {k: (float(r["min"]), float(r["max"])) for k, r in g.iterrows() if r["count"] >= 2}
 
-def _error_y(suites: Sequence[str], y: Sequence[float], ranges: Mapping[str, tuple[float, float]]) -> dict | None:
-    "Asymmetric error bars from each point to its suite's min and max over seeds (none where a suite has one seed)."
-    if not any(s in ranges for s in suites): return None
-    plus = [ranges[s][1] - v if s in ranges else None for s, v in zip(suites, y)]
-    minus = [v - ranges[s][0] if s in ranges else None for s, v in zip(suites, y)]
-    return dict(type="data", symmetric=False, array=plus, arrayminus=minus, thickness=1.5, width=6)
+def intervals(rows: pd.DataFrame, # rows of `compare`'s table (or per-layer rows)
+              column: str, # the plotted column, e.g. "fvu_mean"
+              seeds: pd.DataFrame | None = None, # per-seed rows, used where the table has no CI columns
+             ) -> tuple[list, list, str | None]: # per row (lo, hi) lists (None where a row has neither) and what they are
+    "Each row's error interval: the bootstrap CI (`<column>_lo`, `<column>_hi`) when the table has it, else the min–max over seeds."
+    if f"{column}_lo" in rows and rows[f"{column}_lo"].notna().any():
+        return rows[f"{column}_lo"].tolist(), rows[f"{column}_hi"].tolist(), "ci"
+    if "n_groups" not in rows: return [None] * len(rows), [None] * len(rows), None
+    r = seed_ranges(seeds, column)
+    lo, hi = [r[s][0] if s in r else None for s in _suites(rows)], [r[s][1] if s in r else None for s in _suites(rows)]
+    return lo, hi, "seeds" if any(v is not None for v in lo) else None
 
-def _baseline_traces(x0: float, x1: float, y: float, band: tuple[float, float] | None, first: bool) -> list[go.Scatter]:
-    "The per-layer baseline as a dashed line from x0 to x1 and, with several seeds, its range over seeds as a shaded band."
+def _error_y(y: Sequence[float], lo: Sequence, hi: Sequence) -> dict | None:
+    "Asymmetric error bars from each point to its interval's ends (none where a row has no interval)."
+    ok = [a is not None and not pd.isna(a) for a in lo]
+    if not any(ok): return None
+    return dict(type="data", symmetric=False, array=[h - v if k else None for v, h, k in zip(y, hi, ok)],
+                arrayminus=[v - l if k else None for v, l, k in zip(y, lo, ok)], thickness=1.5, width=6)
+
+def _span(*values, margin: float = 0.08) -> list[float]:
+    "An axis range holding every finite value given (points, interval ends, band limits) with `margin` of the span on each side."
+    v = np.array([x for vs in values for x in np.ravel(np.asarray(vs, dtype=object)) if x is not None and not pd.isna(x)], dtype=float)
+    lo, hi = float(v.min()), float(v.max())
+    pad = (hi - lo) * margin or abs(hi) * margin or margin
+    return [lo - pad, hi + pad]
+
+_BAND_NAMES = {"ci": "per-layer SAEs: 95% CI", "seeds": "per-layer SAEs: range over seeds"}
+
+def _baseline_traces(x0: float, x1: float, y: float, band: tuple[float, float] | None, kind: str | None, first: bool) -> list[go.Scatter]:
+    "The per-layer baseline as a dashed line from x0 to x1 and its interval (CI, or range over seeds) as a shaded band across the panel."
     out = []
-    if band is not None:
+    if band is not None and band[0] is not None and not pd.isna(band[0]):
         lo, hi = band
         out.append(go.Scatter(x=[x0, x1, x1, x0, x0], y=[lo, lo, hi, hi, lo], fill="toself", mode="lines", line=dict(width=0),
-                              fillcolor="rgba(85,85,85,0.18)", name="per-layer SAEs: range over seeds", legendgroup="band", showlegend=first,
-                              hoverinfo="skip"))
+                              fillcolor="rgba(85,85,85,0.18)", name=_BAND_NAMES[kind], legendgroup="band", showlegend=first, hoverinfo="skip"))
     out.append(go.Scatter(x=[x0, x1], y=[y, y], mode="lines", line=dict(dash="dash", color=_BASE, width=2), name="per-layer SAEs (baseline)",
                           legendgroup="baseline", showlegend=first, hovertemplate="per-layer SAEs: %{y:.4g}<extra></extra>"))
     return out
 
-def _seed_note(seeds: pd.DataFrame | None) -> str:
+def _bar_note(table: pd.DataFrame, seeds: pd.DataFrame | None) -> str:
+    "What the error bars are, for the figure's title."
+    if "fvu_mean_lo" in table and table["fvu_mean_lo"].notna().any(): return "<br><sup>bars and band: 95% bootstrap CI over held-out sequences (first seed)</sup>"
     if seeds is None: return ""
     s = [x for x in dict.fromkeys(seeds["seed"].astype(str)) if x != "spread"]
-    return f"; bars and band: min–max over seeds {', '.join(s)}" if len(s) > 1 else ""
+    return f"<br><sup>bars and band: min–max over seeds {', '.join(s)}</sup>" if len(s) > 1 else ""
 
-def _quality_vs_G(table: pd.DataFrame, seeds: pd.DataFrame | None) -> go.Figure:
-    "One panel per quality measure against G: the group suites as a line, the per-layer baseline as a dashed line (and band) across the panel."
-    g, b = table[~table["baseline"]].sort_values("n_groups"), table[table["baseline"]].iloc[0]
+def _hat_trace(rows: pd.DataFrame, x: str, y: str, G_hat: int | None, first: bool) -> list[go.Scatter]:
+    "Ĝ's point, marked with a star."
+    r = rows[rows["n_groups"] == G_hat] if G_hat is not None else rows.iloc[:0]
+    if r.empty: return []
+    return [go.Scatter(x=r[x], y=r[y], mode="markers", name=f"Ĝ = {G_hat} (the AMAD rule's choice)", legendgroup="hat", showlegend=first,
+                       marker=dict(symbol="star", size=16, color=_HAT, line=dict(width=1, color="black")), hoverinfo="skip")]
+
+def _quality_vs_G(table: pd.DataFrame, seeds: pd.DataFrame | None, G_hat: int | None) -> go.Figure:
+    "One panel per quality measure against G: the group suites as a line with error bars, the per-layer baseline as a dashed line and band across the panel."
+    g, b = table[~table["baseline"]].sort_values("n_groups"), table[table["baseline"]]
     qs = [c for c in _QUALITY if c in table and table[c].notna().any()]
-    fig = make_subplots(rows=1, cols=len(qs), subplot_titles=[_QUALITY[c][0] for c in qs], horizontal_spacing=0.11)
-    x0, x1 = float(g["n_groups"].min()) - 0.4, float(g["n_groups"].max()) + 0.4
+    fig = make_subplots(rows=1, cols=len(qs), subplot_titles=[_QUALITY[c][0] for c in qs], horizontal_spacing=0.1)
+    x0, x1 = float(g["n_groups"].min()) - 0.5, float(g["n_groups"].max()) + 0.5
     for j, c in enumerate(qs, 1):
-        ranges = seed_ranges(seeds, c)
+        lo, hi, kind = intervals(g, c, seeds)
+        blo, bhi, bkind = intervals(b, c, seeds)
         fig.add_trace(go.Scatter(x=g["n_groups"], y=g[c], mode="lines+markers", name="G group SAEs + the last layer's SAE", legendgroup="groups",
-                                 showlegend=j == 1, line=dict(color=_GROUPS), marker=dict(size=8), error_y=_error_y(_suites(g), g[c].tolist(), ranges),
+                                 showlegend=j == 1, line=dict(color=_GROUPS), marker=dict(size=8), error_y=_error_y(g[c].tolist(), lo, hi),
                                  customdata=g["groups"], hovertemplate="G = %{x}: %{y:.4g}<br>%{customdata}<extra></extra>"), row=1, col=j)
-        for t in _baseline_traces(x0, x1, float(b[c]), ranges.get("baseline"), j == 1): fig.add_trace(t, row=1, col=j)
-        fig.update_xaxes(title="number of groups G", dtick=1, range=[x0, x1], automargin=True, row=1, col=j)
-        fig.update_yaxes(title=_QUALITY[c][1], automargin=True, row=1, col=j)
-    fig.update_layout(title="Reconstruction quality against the number of groups" + _seed_note(seeds), width=max(520, 400 * len(qs)), height=460,
-                      legend=dict(orientation="h", y=-0.2), margin=dict(t=90, b=120), template="plotly_white")
+        for t in _hat_trace(g, "n_groups", c, G_hat, j == 1): fig.add_trace(t, row=1, col=j)
+        for t in _baseline_traces(x0, x1, float(b[c].iloc[0]), (blo[0], bhi[0]), bkind, j == 1): fig.add_trace(t, row=1, col=j)
+        fig.update_xaxes(title="number of groups G", dtick=1, range=[x0, x1], row=1, col=j)
+        fig.update_yaxes(title=_QUALITY[c][1], range=_span(g[c], lo, hi, b[c], blo, bhi), row=1, col=j)
+    fig.update_layout(title="Reconstruction quality against the number of groups" + _bar_note(table, seeds), width=max(520, 380 * len(qs)), height=470,
+                      legend=dict(orientation="h", y=-0.2), margin=dict(t=100, b=120, l=80, r=30), template="plotly_white")
     return fig
 
 def _fvu_vs_amad(table: pd.DataFrame, threshold: float, seeds: pd.DataFrame | None) -> go.Figure:
-    "FVU against AMAD, one point per G; the per-layer SAEs (AMAD 0) as a dashed line across the plot and the AMAD threshold as a vertical line."
-    g, b = table[~table["baseline"]].sort_values("n_groups"), table[table["baseline"]].iloc[0]
-    ranges = seed_ranges(seeds, "fvu_mean")
+    "FVU against AMAD, one point per G; the per-layer SAEs (AMAD 0) as a dashed line and band across the plot and the AMAD threshold as a vertical line."
+    g, b = table[~table["baseline"]].sort_values("n_groups"), table[table["baseline"]]
+    lo, hi, _ = intervals(g, "fvu_mean", seeds)
+    blo, bhi, bkind = intervals(b, "fvu_mean", seeds)
     x1 = max(float(g["amad"].max()), threshold) * 1.12
-    fig = go.Figure(go.Scatter(x=g["amad"], y=g["fvu_mean"], mode="markers+text", text=[f"G={n}" for n in g["n_groups"]], textposition="top center",
+    fig = go.Figure(go.Scatter(x=g["amad"], y=g["fvu_mean"], mode="markers+text", text=[f"G={n}" for n in g["n_groups"]], textposition="middle right",
                                name="G group SAEs + the last layer's SAE", marker=dict(size=9, color=_GROUPS),
-                               error_y=_error_y(_suites(g), g["fvu_mean"].tolist(), ranges), hovertemplate="AMAD %{x:.3f}: FVU %{y:.4g}<extra>%{text}</extra>"))
-    for t in _baseline_traces(0.0, x1, float(b["fvu_mean"]), ranges.get("baseline"), True): fig.add_trace(t)
+                               error_y=_error_y(g["fvu_mean"].tolist(), lo, hi), hovertemplate="AMAD %{x:.3f}: FVU %{y:.4g}<extra>%{text}</extra>"))
+    for t in _baseline_traces(0.0, x1, float(b["fvu_mean"].iloc[0]), (blo[0], bhi[0]), bkind, True): fig.add_trace(t)
     fig.add_vline(x=threshold, line=dict(dash="dot", color="gray"), annotation_text=f"AMAD threshold {threshold}", annotation_position="top left")
-    fig.update_xaxes(title="AMAD of the grouping (mean largest distance in a group)", range=[-0.01, x1], automargin=True)
-    fig.update_yaxes(title="FVU (mean over grouped layers)", automargin=True)
-    fig.update_layout(title="FVU against AMAD" + _seed_note(seeds), width=680, height=480, legend=dict(orientation="h", y=-0.22),
-                      margin=dict(t=80, b=120), template="plotly_white")
+    fig.update_xaxes(title="AMAD of the grouping (mean largest distance in a group)", range=[-0.01, x1])
+    fig.update_yaxes(title="FVU (mean over grouped layers)", range=_span(g["fvu_mean"], lo, hi, b["fvu_mean"], blo, bhi))
+    fig.update_layout(title="FVU against AMAD" + _bar_note(table, seeds), width=680, height=480, legend=dict(orientation="h", y=-0.22),
+                      margin=dict(t=90, b=120, l=80, r=30), template="plotly_white")
     return fig
 
-def _quality_vs_cost(table: pd.DataFrame, seeds: pd.DataFrame | None) -> go.Figure | None:
-    "Quality (rows: FVU, ΔCE %) against each cost ratio the table has (columns: FLOPs, wall-clock); the per-layer suite is the point at cost 1."
+_COST_STYLE = {"flops_ratio_paper": dict(color=_GROUPS, dash="solid"), "flops_ratio": dict(color="#9467bd", dash="dot"),
+               "wallclock_ratio": dict(color="#2ca02c", dash="dash")}
+
+def _quality_vs_cost(table: pd.DataFrame, seeds: pd.DataFrame | None, G_hat: int | None) -> go.Figure | None:
+    "The quality-vs-cost frontier: FVU and ΔCE % (panels) against each cost ratio the table has (one curve each, same x unit), Ĝ starred."
     costs = [c for c in _COSTS if c in table and table[c].notna().any()]
     if not costs: return None
-    qs = ["fvu_mean", "delta_ce_pct_mean"]
-    fig = make_subplots(rows=len(qs), cols=len(costs), horizontal_spacing=0.12, vertical_spacing=0.16,
-                        subplot_titles=[f"{_QUALITY[q][0]} vs {_COSTS[c].split(',')[0]}" for q in qs for c in costs])
-    for i, q in enumerate(qs, 1):
-        ranges = seed_ranges(seeds, q)
-        for j, c in enumerate(costs, 1):
-            t = table.sort_values(c); first = i == 1 and j == 1
-            g, b = t[~t["baseline"]], t[t["baseline"]]
-            fig.add_trace(go.Scatter(x=g[c], y=g[q], mode="lines+markers+text", text=[f"G={n}" for n in g["n_groups"]], textposition="top center",
-                                     name="G group SAEs + the last layer's SAE", legendgroup="groups", showlegend=first, line=dict(color=_GROUPS),
-                                     error_y=_error_y(_suites(g), g[q].tolist(), ranges), hovertemplate="cost %{x:.3f}: %{y:.4g}<extra>%{text}</extra>"),
-                          row=i, col=j)
-            fig.add_trace(go.Scatter(x=b[c], y=b[q], mode="markers", name="per-layer SAEs (baseline)", legendgroup="baseline", showlegend=first,
-                                     marker=dict(symbol="star", size=13, color=_BASE), error_y=_error_y(_suites(b), b[q].tolist(), ranges),
-                                     hovertemplate="per-layer SAEs: %{y:.4g}<extra></extra>"), row=i, col=j)
-            fig.update_xaxes(title=_COSTS[c], automargin=True, row=i, col=j)
-            fig.update_yaxes(title=_QUALITY[q][1], automargin=True, row=i, col=j)
-    fig.update_layout(title="Quality against cost (1 = the per-layer suite)" + _seed_note(seeds), width=max(560, 470 * len(costs)), height=820,
-                      legend=dict(orientation="h", y=-0.1), margin=dict(t=90, b=110), template="plotly_white")
+    qs, main = ["fvu_mean", "delta_ce_pct_mean"], costs[0]
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[_QUALITY[q][0] for q in qs], horizontal_spacing=0.12)
+    for j, q in enumerate(qs, 1):
+        t = table.sort_values(main); lo, hi, _ = intervals(t, q, seeds)
+        xs = []
+        for c in costs:
+            first, bars = j == 1, c == main
+            fig.add_trace(go.Scatter(x=t[c], y=t[q], mode="lines+markers", name=f"cost in {_COSTS[c]}", legendgroup=c, showlegend=first,
+                                     line=dict(width=2 if bars else 1.5, **_COST_STYLE[c]), marker=dict(size=7 if bars else 5),
+                                     error_y=_error_y(t[q].tolist(), lo, hi) if bars else None, customdata=[s for s in _suites(t)],
+                                     hovertemplate="%{customdata}: cost %{x:.3f}, %{y:.4g}<extra></extra>"), row=1, col=j)
+            xs.append(t[c])
+        for tr in _hat_trace(t[~t["baseline"]], main, q, G_hat, j == 1): fig.add_trace(tr, row=1, col=j)
+        fig.add_trace(go.Scatter(x=[1.0], y=t[t["baseline"]][q], mode="markers", name="per-layer SAEs (cost 1)", legendgroup="baseline", showlegend=j == 1,
+                                 marker=dict(symbol="square", size=10, color=_BASE), hoverinfo="skip"), row=1, col=j)
+        fig.update_xaxes(title="cost of the suite / cost of the per-layer suite", range=_span(*xs, 1.0, margin=0.05), row=1, col=j)
+        fig.update_yaxes(title=_QUALITY[q][1], range=_span(t[q], lo, hi), row=1, col=j)
+    fig.update_layout(title="Quality against cost (1 = the per-layer suite; lower is better on both axes)" + _bar_note(table, seeds), width=960, height=500,
+                      legend=dict(orientation="h", y=-0.2), margin=dict(t=100, b=130, l=80, r=30), template="plotly_white")
     return fig
 
-def experiment_figures(table: pd.DataFrame, # made by `compare` (one row per G and the per-layer baseline; with the splice-all columns when present)
+_LAYER_QUALITY = {"fvu": ("FVU", "FVU at the layer"), "delta_ce_pct": ("ΔCE %, that layer spliced", "CE increase, % (that layer spliced)")}
+_SUITE_COLOURS = {"baseline": _BASE, "hat": _HAT, "one": "#ff7f0e"}
+
+def _rgba(colour: str, alpha: float) -> str:
+    r, g, b = plotly.colors.hex_to_rgb(colour); return f"rgba({r},{g},{b},{alpha})"
+
+def _suite_label(s: str, G_hat: int | None) -> tuple[str, str]:
+    "A per-layer suite's legend label and colour."
+    if s == "baseline": return "per-layer SAEs (baseline)", _SUITE_COLOURS["baseline"]
+    n = int(s.split("=")[1])
+    return (f"Ĝ = {n} group SAEs", _SUITE_COLOURS["hat"]) if n == G_hat else (f"G = {n} (one SAE for all grouped layers)" if n == 1 else f"G = {n}", _SUITE_COLOURS["one"])
+
+def _per_layer(per_layer: pd.DataFrame, G_hat: int | None) -> go.Figure:
+    "FVU and ΔCE % (panels) at each layer for each suite (a line each), with the per-layer CI as a band where the rows have it."
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[v[0] for v in _LAYER_QUALITY.values()], horizontal_spacing=0.12)
+    for j, (q, (_, axis)) in enumerate(_LAYER_QUALITY.items(), 1):
+        vals = []
+        for s, r in per_layer.groupby("suite", sort=False):
+            r = r.sort_values("layer"); name, colour = _suite_label(s, G_hat)
+            if f"{q}_lo" in r and r[f"{q}_lo"].notna().all():
+                x = r["layer"].tolist()
+                fig.add_trace(go.Scatter(x=x + x[::-1], y=r[f"{q}_hi"].tolist() + r[f"{q}_lo"].tolist()[::-1], fill="toself", mode="lines",
+                                         line=dict(width=0), fillcolor=_rgba(colour, 0.18),
+                                         name=f"{name}: 95% CI", legendgroup=s, showlegend=False, hoverinfo="skip"), row=1, col=j)
+                vals += [r[f"{q}_lo"], r[f"{q}_hi"]]
+            fig.add_trace(go.Scatter(x=r["layer"], y=r[q], mode="lines+markers", name=name, legendgroup=s, showlegend=j == 1, line=dict(color=colour),
+                                     marker=dict(size=5), customdata=r["sae"], hovertemplate="layer %{x}: %{y:.4g} (%{customdata})<extra></extra>"), row=1, col=j)
+            vals.append(r[q])
+        fig.update_xaxes(title="layer", range=_span(per_layer["layer"], margin=0.03), row=1, col=j)
+        fig.update_yaxes(title=axis, range=_span(*vals), row=1, col=j)
+    ci = any(c.endswith("_lo") for c in per_layer.columns)
+    fig.update_layout(title="Quality at each layer" + ("<br><sup>bands: 95% bootstrap CI over held-out sequences</sup>" if ci else ""), width=960, height=470,
+                      legend=dict(orientation="h", y=-0.2), margin=dict(t=100, b=120, l=80, r=30), template="plotly_white")
+    return fig
+
+def experiment_figures(table: pd.DataFrame, # made by `compare` (one row per G and the per-layer baseline; with the splice-all and CI columns when present)
                        threshold: float = 0.2, # AMAD threshold to draw
-                       seeds: pd.DataFrame | None = None, # per-seed rows (`experiment.seed_spread`): min–max error bars where a suite has several seeds
-                      ) -> dict[str, go.Figure]: # quality_vs_G, fvu_vs_amad and (with cost columns) quality_vs_cost
-    "The experiment's figures: quality against G and against cost, one quantity per axis (panels, no second y axis), FVU against AMAD."
+                       seeds: pd.DataFrame | None = None, # per-seed rows (`experiment.seed_spread`): min–max error bars where the table has no CIs
+                       per_layer: pd.DataFrame | None = None, # one row per (suite, layer): suite ("baseline", "G=<n>"), layer, sae, fvu, delta_ce_pct (and their _lo/_hi)
+                       G_hat: int | None = None, # the chosen G, starred
+                      ) -> dict[str, go.Figure]: # quality_vs_G, fvu_vs_amad, (with cost columns) quality_vs_cost, (with per_layer) per_layer
+    "The experiment's figures: quality against G, at each layer, and against cost, one quantity per axis (panels, no second y axis), FVU against AMAD."
     missing = sorted({"n_groups", "baseline", "amad", "groups", "fvu_mean", "delta_ce_pct_mean"} - set(table.columns))
     if missing: raise ValueError(f"table must be made by evaluation.compare; it lacks {missing}")
     if table["baseline"].sum() != 1: raise ValueError(f"table must have exactly one baseline row; got {int(table['baseline'].sum())}")
-    out = {"quality_vs_G": _quality_vs_G(table, seeds), "fvu_vs_amad": _fvu_vs_amad(table, threshold, seeds)}
-    c = _quality_vs_cost(table, seeds)
-    return out if c is None else out | {"quality_vs_cost": c}
+    out = {"quality_vs_G": _quality_vs_G(table, seeds, G_hat), "fvu_vs_amad": _fvu_vs_amad(table, threshold, seeds)}
+    c = _quality_vs_cost(table, seeds, G_hat)
+    if c is not None: out["quality_vs_cost"] = c
+    if per_layer is not None:
+        lack = sorted({"suite", "layer", "sae", "fvu", "delta_ce_pct"} - set(per_layer.columns))
+        if lack: raise ValueError(f"per_layer lacks {lack}; make it with experiment.per_layer_rows")
+        out["per_layer"] = _per_layer(per_layer, G_hat)
+    return out
