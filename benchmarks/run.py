@@ -11,7 +11,7 @@ Sections:
 3. the step against its floor, the dense encoder forward matmul alone;
 4. wall-clock of training the per-layer suite (every layer) vs the Ĝ group suite (Ĝ groups + the last layer) on the same tokens;
 5. all-layer capture with the early stop (no final norm, no unembedding) vs the full forward;
-6. one suite step (every layer's SAE + 9 group SAEs, one `_train_batch`) vs as many single steps, and the single step vs the
+6. one suite step (every layer's SAE + 8 group SAEs over layers 0..L-2, one `_train_batch`) vs as many single steps, and the single step vs the
    dense encoder matmul, at n_latents 1152 and 9216, interleaved round by round.
 """
 from __future__ import annotations
@@ -230,7 +230,8 @@ def report_suite_step(acts: torch.Tensor, l: int, a) -> tuple[list[dict], list[d
     "Section 6, printed: the suite step vs the single step vs the matmul at 2x and 16x d_model latents, then the single step's phases."
     d = acts.shape[-1]
     ss = [bench_suite_step(acts[:, :a.tokens], m, a.suite_reps) for m in (2 * d, 16 * d)]
-    print(f"\n## 6. Suite step ({ss[0]['n_saes']} SAEs: {acts.shape[0]} per-layer + 9 group) vs single step vs dense encoder matmul, "
+    print(f"\n## 6. Suite step ({ss[0]['n_saes']} SAEs: {acts.shape[0]} per-layer + {ss[0]['n_saes'] - acts.shape[0]} groups; the last layer's "
+          f"group SAE is its per-layer one) vs single step vs dense encoder matmul, "
           f"{a.tokens} positions, k 32 (median of {a.suite_reps} interleaved rounds)\n")
     print(table(ss, ["n_latents", "n_saes", "suite_s", "single_s", "matmul_s", "suite_sae_pos_per_s", "single_pos_per_s",
                      "suite_over_single", "single_over_matmul"]))
