@@ -10,7 +10,9 @@ Sections:
 2. sparse (embedding_bag) vs dense decode, forward + backward, at n_latents = 16 x d_model, k = 32 and 128;
 3. the step against its floor, the dense encoder forward matmul alone;
 4. wall-clock of training the per-layer suite (every layer) vs the Ĝ group suite (Ĝ groups + the last layer) on the same tokens;
-5. all-layer capture with the early stop (no final norm, no unembedding) vs the full forward.
+5. all-layer capture with the early stop (no final norm, no unembedding) vs the full forward;
+6. one suite step (every layer's SAE + 8 group SAEs over layers 0..L-2, one `_train_batch`) vs as many single steps, and the single step vs the
+   dense encoder matmul, at n_latents 1152 and 9216, interleaved round by round.
 """
 from __future__ import annotations
 import argparse, json, os, statistics, sys, time
@@ -28,7 +30,8 @@ from layergroup_sae.activations import ActivationSpec, capture, capture_batch
 from layergroup_sae.distances import layer_distances
 from layergroup_sae.grouping import group_sweep, choose_n_groups
 from layergroup_sae.sae import TopKSAE, sparse_decode, to_dense
-from layergroup_sae.training import TrainConfig, make_optimizer, train_step, train_saes
+from layergroup_sae.training import TrainConfig, make_optimizer, train_step, train_saes, _run_spec, _setup, _train_batch, _clip_grad_norm
+from layergroup_sae.comm import Comm
 
 
 def timeit(fn, reps: int, warmup: int = 1) -> float:
@@ -157,15 +160,99 @@ def bench_capture(model, tokens: torch.Tensor, reps: int) -> list[dict]:
     return rows
 
 
+def suite_groups_for(L: int, n_groups: int = 8) -> list[list[int]]:
+    "Every layer's own SAE, then `n_groups` contiguous groups of near-equal size over layers 0..L-2 and the last layer's SAE (the Ĝ + 1 of a suite)."
+    cuts = [round(i * (L - 1) / n_groups) for i in range(n_groups + 1)]
+    return [[l] for l in range(L)] + [list(range(a, b)) for a, b in zip(cuts, cuts[1:])]
+
+
+def bench_suite_step(acts: torch.Tensor, m: int, reps: int, k: int = 32) -> dict:
+    "Section 6: one step of the whole suite vs one single-SAE step vs the dense encoder matmul, timed in alternation, round by round."
+    L, N, d = acts.shape
+    groups = suite_groups_for(L)
+    cfg = TrainConfig(n_tokens=N * (reps + 10), n_latents=m, k=k, seed=0, log_every=1)
+    scales = {l: 1 / float(acts[l].norm(dim=1).mean()) for l in range(L)}
+    comm, have = Comm(), list(range(L))
+    run, *_ = _setup(None, [acts], groups, cfg, _run_spec(None, [acts], None, have), have, scales, None, comm)
+    run.total_steps = reps + 10
+    def suite():
+        _train_batch(run, acts, have, N, 0, cfg, comm); run.step += 1
+    sae = TopKSAE(d, m, k, layers=[15]); sae.set_scales({15: scales[15]})
+    opt, lid, x = make_optimizer(sae, cfg), torch.full((N,), 15), acts[15]
+    W, b, xs = sae.W_enc.detach().clone(), sae.b_enc.detach().clone(), x * scales[15]
+    fns = dict(suite=suite, single=lambda: train_step(sae, opt, x, lid, 1e-4), matmul=lambda: F.linear(xs, W, b))
+    ts = {n: [] for n in fns}
+    for f in fns.values(): f()  # warm-up
+    for _ in range(reps):
+        for n, f in fns.items():
+            t = time.perf_counter(); f(); ts[n].append(time.perf_counter() - t)
+    med = {n: statistics.median(v) for n, v in ts.items()}
+    n_saes = len(groups)
+    return dict(n_latents=m, n_saes=n_saes, suite_s=med["suite"], single_s=med["single"], matmul_s=med["matmul"],
+                suite_sae_pos_per_s=n_saes * N / med["suite"], single_pos_per_s=N / med["single"],
+                suite_over_single=(n_saes * N / med["suite"]) / (N / med["single"]), single_over_matmul=med["single"] / med["matmul"])
+
+
+def profile_step(x: torch.Tensor, layer: int, m: int, reps: int, k: int = 32) -> list[dict]:
+    "Where one `train_step` spends its time, phase by phase (the phases of `train_step`, run by hand), next to the dense encoder matmul and TopK alone."
+    N, d = x.shape
+    torch.manual_seed(0)
+    sae = TopKSAE(d, m, k, layers=[layer]); sae.set_scales({layer: 1 / float(x.norm(dim=1).mean())})
+    opt, lid = make_optimizer(sae, TrainConfig(n_latents=m, k=k)), torch.full((N,), layer)
+    xs = x * sae.layer_scale(layer)
+    W, b = sae.W_enc.detach().clone(), sae.b_enc.detach().clone()
+    out = {}
+    phases = {  # each phase runs on the state the previous one left, as in train_step
+        "forward (encoder matmul, TopK, sparse decode, losses)": lambda: out.update(o=sae(x, layer=lid)),
+        "backward (sparse gradients of W_enc, W_dec, biases)": lambda: (opt.zero_grad(set_to_none=True), out["o"].loss.backward()),
+        "remove gradient parallel to decoder rows": sae.remove_gradient_parallel_to_decoder_directions,
+        "gradient clipping": lambda: _clip_grad_norm(list(sae.parameters()), 1.0),
+        "Adam (fused)": opt.step,
+        "decoder rows to unit norm": sae.set_decoder_norm_to_unit_norm,
+        "dead-latent counters": lambda: sae.update_dead(out["o"].top_indices, top_acts=out["o"].top_acts),
+    }
+    ref = {"dense encoder matmul alone": lambda: F.linear(xs, W, b), "TopK alone (on the matmul's output)": lambda: out["pre"].topk(k, dim=-1, sorted=False)}
+    ts = {n: [] for n in [*phases, *ref]}
+    for r in range(reps + 1):
+        for n, f in phases.items():
+            t = time.perf_counter(); f(); ts[n].append(time.perf_counter() - t)
+        out["pre"] = F.linear(xs, W, b)
+        for n, f in ref.items():
+            t = time.perf_counter(); f(); ts[n].append(time.perf_counter() - t)
+    med = {n: statistics.median(v[1:]) for n, v in ts.items()}
+    step = sum(med[n] for n in phases)
+    mm = med["dense encoder matmul alone"]
+    return [dict(n_latents=m, phase=n, ms=1000 * med[n], of_step=med[n] / step if n in phases else float("nan"), of_matmul=med[n] / mm)
+            for n in ts] + [dict(n_latents=m, phase="step (sum of the phases)", ms=1000 * step, of_step=1.0, of_matmul=step / mm)]
+
+
+def report_suite_step(acts: torch.Tensor, l: int, a) -> tuple[list[dict], list[dict]]:
+    "Section 6, printed: the suite step vs the single step vs the matmul at 2x and 16x d_model latents, then the single step's phases."
+    d = acts.shape[-1]
+    ss = [bench_suite_step(acts[:, :a.tokens], m, a.suite_reps) for m in (2 * d, 16 * d)]
+    print(f"\n## 6. Suite step ({ss[0]['n_saes']} SAEs: {acts.shape[0]} per-layer + {ss[0]['n_saes'] - acts.shape[0]} groups; the last layer's "
+          f"group SAE is its per-layer one) vs single step vs dense encoder matmul, "
+          f"{a.tokens} positions, k 32 (median of {a.suite_reps} interleaved rounds)\n")
+    print(table(ss, ["n_latents", "n_saes", "suite_s", "single_s", "matmul_s", "suite_sae_pos_per_s", "single_pos_per_s",
+                     "suite_over_single", "single_over_matmul"]))
+    print("\ntargets: suite_over_single >= 0.9; single_over_matmul <= 1.5")
+    prof = [r for m in (2 * d, 16 * d) for r in profile_step(acts[l, :a.tokens], l, m, max(a.reps, 3))]
+    print(f"\nWhere one step's time goes (layer {l}, {a.tokens} positions, k 32; medians of {max(a.reps, 3)})\n")
+    print(table(prof, ["n_latents", "phase", "ms", "of_step", "of_matmul"]))
+    return ss, prof
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tokens", type=int, default=4096, help="activation rows per training step")
     p.add_argument("--reps", type=int, default=5, help="timed repetitions per variant (the median is reported)")
     p.add_argument("--suite-tokens", type=int, default=8192, help="positions each SAE of the suite benchmark trains on")
+    p.add_argument("--suite-reps", type=int, default=3, help="rounds of section 6 (a suite step is ~40 SAE steps)")
+    p.add_argument("--only-suite-step", action="store_true", help="run section 6 alone")
     p.add_argument("--quick", action="store_true", help="fewer repetitions and tokens (a smoke run)")
     p.add_argument("--json", type=str, default="", help="also write the results to this JSON file")
     a = p.parse_args(argv)
-    if a.quick: a.tokens, a.reps, a.suite_tokens = 1024, 2, 2048
+    if a.quick: a.tokens, a.reps, a.suite_tokens, a.suite_reps = 1024, 2, 2048, 1
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
     model = load_model(device="cpu")
     d, L = model.cfg.d_model, model.cfg.n_layers
@@ -180,6 +267,11 @@ def main(argv=None):
     l = 15
     x = acts[l, :a.tokens] / acts[l, :a.tokens].norm(dim=1).mean()  # normalised as the trainer does
     layer = torch.full((a.tokens,), l)
+
+    ss, prof = report_suite_step(acts, l, a)
+    if a.only_suite_step:
+        if a.json: Path(a.json).write_text(json.dumps(dict(suite_step=ss, step_profile=prof), indent=1, default=float))
+        return
 
     step_rows, s = bench_step(x, layer, d, a.reps)
     print(f"\n## 1, 3. One training step: layer {l} activations, {s['N']} tokens, d_model {d}, n_latents {s['m']}, k {s['k']} (median of {a.reps})\n")
@@ -201,7 +293,7 @@ def main(argv=None):
     print(table([su], ["L", "G_hat", "groups", "per_layer_s", "group_s", "ratio", "ideal"]))
     print(f"\nthe group suite trains {su['ratio']:.2f}x faster than the per-layer suite; the SAE count alone would give {su['ideal']:.2f}x")
     if a.json:
-        Path(a.json).write_text(json.dumps(dict(step=step_rows, decode=dec, capture=cap, suites=su), indent=1, default=float))
+        Path(a.json).write_text(json.dumps(dict(step=step_rows, decode=dec, capture=cap, suites=su, suite_step=ss, step_profile=prof), indent=1, default=float))
 
 
 if __name__ == "__main__":

@@ -136,6 +136,13 @@ def make_optimizer(sae: TopKSAE, cfg: TrainConfig) -> torch.optim.Adam:
     fused = sae.W_enc.device.type in ("cpu", "cuda")
     return torch.optim.Adam(sae.parameters(), lr=cfg.lr or default_lr(sae.cfg.n_latents), betas=cfg.betas, eps=cfg.eps, fused=fused or None)
 
+def _clip_grad_norm(params: list[Tensor], max_norm: float) -> None:
+    "`clip_grad_norm_`, less its multiply by exactly 1.0 when the norm is within `max_norm` on the CPU (a no-op it does only to spare a GPU a sync)."
+    grads = [p.grad for p in params if p.grad is not None]
+    if not grads or grads[0].device.type != "cpu": torch.nn.utils.clip_grad_norm_(params, max_norm); return
+    total = torch.nn.utils.get_total_norm(grads)
+    if float(max_norm / (total + 1e-6)) < 1.0: torch.nn.utils.clip_grads_with_norm_(params, max_norm, total)
+
 def train_step(sae: TopKSAE, # the SAE to update
                opt: torch.optim.Optimizer, # its optimizer
                x: Tensor, # [N, d_in] raw activations
@@ -155,7 +162,7 @@ def train_step(sae: TopKSAE, # the SAE to update
     out.loss.backward()
     comm.reduce_grads(sae)
     sae.remove_gradient_parallel_to_decoder_directions()
-    if grad_clip is not None: torch.nn.utils.clip_grad_norm_(sae.parameters(), grad_clip)
+    if grad_clip is not None: _clip_grad_norm(list(sae.parameters()), grad_clip)
     opt.step()
     with torch.no_grad(): sae.set_decoder_norm_to_unit_norm()
     sae.update_dead(comm.fired(sae, out.top_indices, out.top_acts).reshape(-1, 1), n_tokens=n_global or x.shape[0])
